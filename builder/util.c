@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: MIT
+/* Small shared helpers; see util.h. */
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int rf_fail(struct rf_err *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err) {
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+	}
+	return code < 0 ? code : -EINVAL;
+}
+
+int rf_strv_push_owned(struct rf_strv *s, char *str)
+{
+	if (!str)
+		return -ENOMEM;
+	if (s->n + 1 >= s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 8;
+		char **v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v) {
+			free(str);
+			return -ENOMEM;
+		}
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = str;
+	s->v[s->n] = NULL;
+	return 0;
+}
+
+int rf_strv_push(struct rf_strv *s, const char *str)
+{
+	return rf_strv_push_owned(s, strdup(str));
+}
+
+bool rf_strv_contains(const struct rf_strv *s, const char *str)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->v[i], str) == 0)
+			return true;
+	return false;
+}
+
+void rf_strv_clear(struct rf_strv *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = s->cap = 0;
+}
+
+int rf_strv_split_words(struct rf_strv *s, const char *text)
+{
+	const char *p = text;
+
+	while (*p) {
+		size_t len;
+		int r;
+
+		while (*p && isspace((unsigned char)*p))
+			p++;
+		len = 0;
+		while (p[len] && !isspace((unsigned char)p[len]))
+			len++;
+		if (len == 0)
+			break;
+		r = rf_strv_push_owned(s, strndup(p, len));
+		if (r < 0)
+			return r;
+		p += len;
+	}
+	return 0;
+}
+
+char *rf_path_join(const char *a, const char *b)
+{
+	size_t la = strlen(a);
+
+	while (la > 0 && a[la - 1] == '/')
+		la--;
+	while (*b == '/')
+		b++;
+	return rf_strdupf("%.*s/%s", (int)la, a, b);
+}
+
+char *rf_strdupf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return r < 0 ? NULL : s;
+}
+
+void rf_modname_normalize(char *dst, const char *src)
+{
+	size_t i = 0;
+
+	/* kmod: '-' -> '_' up to the first '[' (alias patterns keep brackets intact). */
+	for (; src[i] && src[i] != '['; i++)
+		dst[i] = src[i] == '-' ? '_' : src[i];
+	for (; src[i]; i++)
+		dst[i] = src[i];
+	dst[i] = '\0';
+}
+
+bool rf_modname_valid(const char *name)
+{
+	if (!name[0] || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p == '/' || *p == '\\' || !isgraph(*p))
+			return false;
+	return true;
+}

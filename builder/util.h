@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Small shared helpers: error messages, growable string lists, path joins.
+ * Errors: functions return >= 0 on success and -errno on failure; the
+ * message for the user goes into a struct rf_err owned by the caller.
+ * Lower layers never print.
+ */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+
+#define RF_ERR_MAX 1024
+
+/* One user-facing message: "<what>: <why>". Caller owns it (usually on the stack). */
+struct rf_err {
+	char msg[RF_ERR_MAX];
+};
+
+/* Format into err (if non-NULL) and return code (a negative errno), for `return rf_fail(...)`. */
+int rf_fail(struct rf_err *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* A growable list of owned strings. Zero-initialised is empty. */
+struct rf_strv {
+	char **v;
+	size_t n, cap;
+};
+int rf_strv_push(struct rf_strv *s, const char *str); /* copies str; -ENOMEM */
+int rf_strv_push_owned(struct rf_strv *s, char *str); /* takes str (freed on failure) */
+bool rf_strv_contains(const struct rf_strv *s, const char *str);
+void rf_strv_clear(struct rf_strv *s); /* frees all, leaves it empty and reusable */
+/* Split on white space and append each word. */
+int rf_strv_split_words(struct rf_strv *s, const char *text);
+
+/* malloc'd "a/b" (one '/' between; a may be "" or "/"). NULL on ENOMEM. */
+char *rf_path_join(const char *a, const char *b);
+/* malloc'd printf. NULL on ENOMEM. */
+char *rf_strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* kmod's normalisation of a module name: '-' becomes '_' (outside [...] in aliases it is the
+ * same rule). Writes into dst (at least strlen(src)+1 bytes). */
+void rf_modname_normalize(char *dst, const char *src);
+
+/* true when name can be a module name or alias: non-empty, printable, no '/', no white space,
+ * not "." or "..". */
+bool rf_modname_valid(const char *name);
+
+/* Free and NULL a pointer. */
+#define rf_freep(p) \
+	do { \
+		free(*(p)); \
+		*(p) = NULL; \
+	} while (0)
