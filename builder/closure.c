@@ -1,0 +1,703 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The module closure, walked the way libkmod's probe does it (for each hard dependency its
+ * pre-softdeps, the dependency, its post-softdeps; then the same for the module), so the
+ * order matches `modprobe --show-depends`. On top: ramforge's deny rules and the record of
+ * why each module is in or out.
+ */
+#include "closure.h"
+
+#include <errno.h>
+#include <libkmod.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "modprobe_conf.h"
+#include "strmap.h"
+
+/* What the walk knows about one module name. */
+struct node {
+	unsigned visited; /* walk generation that visited it (kmod resets per request) */
+	bool inprogress;  /* its softdeps are being expanded: reaching it again is a loop */
+	bool loop_reported;
+	const char *deny;  /* owned by the walk: why it can never load, or NULL */
+	bool deny_checked;
+	bool softdeps_known;     /* pre/post below are filled */
+	struct rf_strv pre, post; /* softdep targets (module names), recorded once */
+	/* libkmod recomputes softdeps (fnmatch over every softdep rule) and copies dependency
+	 * lists on each call; the walk asks for the same modules once per request, so keep them. */
+	struct kmod_list *pre_l, *post_l, *deps_l;
+	bool deps_known;
+};
+
+/* Why a module is in: `text` alone, or "`text` `of`" ("dependency of ext4"), formatted only
+ * when the module is actually added. */
+struct why {
+	const char *text;
+	const char *of;
+};
+
+struct walk {
+	const struct rf_selection *sel;
+	struct kmod_ctx *ctx;
+	struct rf_modprobe_conf conf;
+	struct rf_strmap nodes;    /* name -> struct node */
+	struct rf_strmap builtins; /* names listed in modules.builtin */
+	bool builtins_loaded;
+	struct rf_strmap omitted;  /* name -> origin */
+	struct rf_strmap in_set;   /* name -> index + 1 */
+	struct rf_strmap excluded; /* name -> 1 */
+	struct rf_strv stack;      /* modules whose softdeps are being expanded */
+	struct rf_strv owned;      /* strings the walk allocated for node->deny */
+	struct rf_modset *set;
+	struct rf_err *err;
+	unsigned gen;
+	const char *dirname; /* the tree as libkmod resolved it (absolute) */
+	size_t dirname_len;
+};
+
+static int probe(struct walk *w, struct kmod_module *mod, struct why why);
+
+static struct node *node_of(struct walk *w, const char *name)
+{
+	struct node *n = rf_strmap_get(&w->nodes, name);
+
+	if (n)
+		return n;
+	n = calloc(1, sizeof(*n));
+	if (n && rf_strmap_put(&w->nodes, name, n) < 0)
+		rf_freep(&n);
+	return n;
+}
+
+static int warn(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int warn(struct walk *w, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return rf_strv_push_owned(&w->set->warnings, s);
+}
+
+/* Record an exclusion once, and warn about it. */
+static int exclude(struct walk *w, const char *name, const char *why)
+{
+	struct rf_modset *set = w->set;
+	struct rf_exclusion *e;
+
+	if (rf_strmap_get(&w->excluded, name))
+		return 0;
+	if (rf_strmap_put(&w->excluded, name, (void *)1) < 0)
+		return -ENOMEM;
+	if (set->nexcl == set->exclcap) {
+		size_t cap = set->exclcap ? set->exclcap * 2 : 8;
+		void *v = realloc(set->excl, cap * sizeof(*set->excl));
+
+		if (!v)
+			return -ENOMEM;
+		set->excl = v;
+		set->exclcap = cap;
+	}
+	e = &set->excl[set->nexcl++];
+	e->name = strdup(name);
+	e->why = strdup(why);
+	if (!e->name || !e->why)
+		return -ENOMEM;
+	return warn(w, "%s left out: %s", name, why);
+}
+
+static bool is_noop_command(const char *cmd)
+{
+	static const char *const noops[] = { "/bin/false", "/bin/true", "/usr/bin/false",
+					     "/usr/bin/true", "false", "true" };
+	char word[64];
+	size_t len = strcspn(cmd, " \t;");
+
+	if (len >= sizeof(word) || cmd[len + strspn(cmd + len, " \t;")] != '\0')
+		return false;
+	memcpy(word, cmd, len);
+	word[len] = '\0';
+	for (size_t i = 0; i < sizeof(noops) / sizeof(noops[0]); i++)
+		if (strcmp(word, noops[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool has_softdeps(struct kmod_module *mod)
+{
+	struct kmod_list *pre = NULL, *post = NULL;
+	bool any;
+
+	kmod_module_get_softdeps(mod, &pre, &post);
+	any = pre || post;
+	kmod_module_unref_list(pre);
+	kmod_module_unref_list(post);
+	return any;
+}
+
+/* Why this module itself can never load (omit_drivers, install /bin/false), or NULL. */
+static const char *own_deny(struct walk *w, struct kmod_module *mod, struct node *n)
+{
+	const char *name = kmod_module_get_name(mod), *origin, *cmd;
+	char *why = NULL;
+
+	if (n->deny_checked)
+		return n->deny;
+	n->deny_checked = true;
+	origin = rf_strmap_get(&w->omitted, name);
+	cmd = kmod_module_get_install_commands(mod);
+	if (origin) {
+		why = rf_strdupf("omitted (%s)", origin);
+	} else if (cmd && is_noop_command(cmd)) {
+		const struct rf_modprobe_rule *rule = rf_modprobe_find_install(&w->conf, name, NULL);
+
+		why = rf_strdupf("%s: install %s %s%s", rule ? rule->where : "modprobe configuration",
+				 rule ? rule->pattern : name, cmd,
+				 has_softdeps(mod) ? " (honoured although modprobe ignores install "
+						     "commands of modules with softdeps)"
+						   : "");
+	} else if (cmd) {
+		const struct rf_modprobe_rule *rule = rf_modprobe_find_install(&w->conf, name, NULL);
+
+		warn(w, "%s%s%s: install command is not run at boot; %s is loaded directly",
+		     rule ? rule->where : "", rule ? ": " : "", cmd, name);
+	}
+	if (why && rf_strv_push_owned(&w->owned, why) < 0)
+		why = NULL;
+	n->deny = why;
+	return n->deny;
+}
+
+/* Why mod cannot be in the image: its own rule, or a hard dependency's. NULL if it can.
+ * *buf receives an allocated message for the dependency case (caller frees). */
+static const char *blocked(struct walk *w, struct kmod_module *mod, struct node *n,
+			   struct kmod_list *deps, char **buf)
+{
+	const char *why = own_deny(w, mod, n);
+	struct kmod_list *l;
+
+	if (why)
+		return why;
+	kmod_list_foreach(l, deps) {
+		struct kmod_module *d = kmod_module_get_module(l);
+		struct node *dn = node_of(w, kmod_module_get_name(d));
+		const char *dwhy = dn ? own_deny(w, d, dn) : NULL;
+
+		if (dwhy && !*buf) {
+			*buf = rf_strdupf("needs %s, which is left out: %s", kmod_module_get_name(d), dwhy);
+			if (exclude(w, kmod_module_get_name(d), dwhy) < 0)
+				rf_freep(buf);
+		}
+		kmod_module_unref(d);
+		if (*buf)
+			break;
+	}
+	return *buf;
+}
+
+static int load_builtins(struct walk *w);
+
+/* Built in: listed in the tree's modules.builtin (read on first need: most walks never ask). */
+static bool is_builtin(struct walk *w, const char *name)
+{
+	if (!w->builtins_loaded) {
+		w->builtins_loaded = true;
+		if (load_builtins(w) < 0)
+			return false;
+	}
+	return rf_strmap_get(&w->builtins, name) != NULL;
+}
+
+static int add_module(struct walk *w, struct kmod_module *mod, struct why why)
+{
+	const char *name = kmod_module_get_name(mod), *path = kmod_module_get_path(mod);
+	const char *options = kmod_module_get_options(mod);
+	struct rf_modset *set = w->set;
+	struct rf_module *m;
+
+	if (rf_strmap_get(&w->in_set, name))
+		return 0;
+	if (!path && !is_builtin(w, name))
+		return warn(w, "%s has no module file in %s; skipped", name, w->sel->kmoddir);
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 64;
+		void *v = realloc(set->mods, cap * sizeof(*set->mods));
+
+		if (!v)
+			return -ENOMEM;
+		set->mods = v;
+		set->cap = cap;
+	}
+	m = &set->mods[set->n];
+	memset(m, 0, sizeof(*m));
+	m->name = strdup(name);
+	m->why = why.of ? rf_strdupf("%s %s", why.text, why.of) : strdup(why.text);
+	m->builtin = !path;
+	m->early = true;
+	if (path)
+		m->path = strdup(strncmp(path, w->dirname, w->dirname_len) == 0 &&
+					 path[w->dirname_len] == '/'
+				 ? path + w->dirname_len + 1
+				 : path);
+	if (options && *options)
+		m->options = strdup(options);
+	if (!m->name || !m->why || (path && !m->path) || (options && *options && !m->options))
+		return -ENOMEM;
+	set->n++;
+	return rf_strmap_put(&w->in_set, name, (void *)(uintptr_t)set->n);
+}
+
+static int report_loop(struct walk *w, const char *name, struct node *n)
+{
+	char line[2048] = "";
+	size_t start = w->stack.n;
+
+	if (n->loop_reported)
+		return 0;
+	n->loop_reported = true;
+	while (start > 0 && strcmp(w->stack.v[start - 1], name) != 0)
+		start--;
+	for (size_t i = start ? start - 1 : 0; i < w->stack.n; i++) {
+		strncat(line, w->stack.v[i], sizeof(line) - strlen(line) - 1);
+		strncat(line, " -> ", sizeof(line) - strlen(line) - 1);
+	}
+	strncat(line, name, sizeof(line) - strlen(line) - 1);
+	return warn(w, "softdep loop: %s; each module is included once", line);
+}
+
+static int probe_list(struct walk *w, struct kmod_list *list, const char *kind, const char *of)
+{
+	struct why why = { kind, of };
+	struct kmod_list *l;
+	int r = 0;
+
+	kmod_list_foreach(l, list) {
+		if (r < 0)
+			break;
+		r = probe(w, kmod_module_get_module(l), why);
+	}
+	return r;
+}
+
+static int record_names(struct rf_strv *names, struct kmod_list *list)
+{
+	struct kmod_list *l;
+	int r = 0;
+
+	kmod_list_foreach(l, list) {
+		struct kmod_module *m = kmod_module_get_module(l);
+
+		if (r >= 0)
+			r = rf_strv_push(names, kmod_module_get_name(m));
+		kmod_module_unref(m);
+	}
+	return r;
+}
+
+/* kmod's __kmod_module_fill_softdep: pre-softdeps, the module, post-softdeps. */
+static int fill_softdep(struct walk *w, struct kmod_module *mod, struct why why)
+{
+	const char *name = kmod_module_get_name(mod);
+	struct kmod_list *pre, *post;
+	struct node *n = node_of(w, name);
+	int r = 0;
+
+	if (!n)
+		return -ENOMEM;
+	if (!n->softdeps_known) {
+		r = kmod_module_get_softdeps(mod, &n->pre_l, &n->post_l);
+		n->softdeps_known = true;
+		if (r >= 0)
+			r = record_names(&n->pre, n->pre_l);
+		if (r >= 0)
+			r = record_names(&n->post, n->post_l);
+	}
+	pre = n->pre_l;
+	post = n->post_l;
+	if (r >= 0)
+		r = rf_strv_push(&w->stack, name);
+	if (r < 0)
+		return r;
+	n->inprogress = true;
+	r = probe_list(w, pre, "softdep pre of", name);
+	if (r >= 0)
+		r = add_module(w, mod, why);
+	if (r >= 0)
+		r = probe_list(w, post, "softdep post of", name);
+	n->inprogress = false;
+	free(w->stack.v[--w->stack.n]);
+	w->stack.v[w->stack.n] = NULL;
+	return r;
+}
+
+/* kmod's __kmod_module_get_probe_list with ramforge's deny rules. Takes a reference to mod. */
+static int probe(struct walk *w, struct kmod_module *mod, struct why why)
+{
+	const char *name = kmod_module_get_name(mod), *deny;
+	struct node *n = node_of(w, name);
+	struct why depwhy = { "dependency of", name };
+	struct kmod_list *deps = NULL, *l;
+	char *buf = NULL;
+	int r = 0;
+
+	if (!n) {
+		r = -ENOMEM;
+	} else if (n->inprogress) {
+		r = report_loop(w, name, n);
+	} else if (n->visited != w->gen) {
+		n->visited = w->gen;
+		if (!n->deps_known) {
+			n->deps_l = kmod_module_get_dependencies(mod);
+			n->deps_known = true;
+		}
+		deps = n->deps_l;
+		deny = blocked(w, mod, n, deps, &buf);
+		if (deny) {
+			r = exclude(w, name, deny);
+			goto out;
+		}
+		kmod_list_foreach(l, deps) {
+			if (r < 0)
+				break;
+			struct kmod_module *d = kmod_module_get_module(l);
+			r = fill_softdep(w, d, depwhy);
+			kmod_module_unref(d);
+		}
+		if (r >= 0)
+			r = fill_softdep(w, mod, why);
+	}
+out:
+	free(buf);
+	kmod_module_unref(mod);
+	return r;
+}
+
+static bool is_blacklisted(struct kmod_list *filtered, struct kmod_module *mod)
+{
+	struct kmod_list *l;
+
+	kmod_list_foreach(l, filtered) {
+		struct kmod_module *m = kmod_module_get_module(l);
+		bool same = m == mod;
+
+		kmod_module_unref(m);
+		if (same)
+			return false;
+	}
+	return true;
+}
+
+static int skip_blacklisted(struct walk *w, const struct rf_request *req, const char *name,
+			    bool alias)
+{
+	const struct rf_modprobe_rule *rule = rf_modprobe_find_blacklist(&w->conf, name);
+	char *why = rf_strdupf("%s: blacklist %s (asked for %s%s%s, %s)",
+			       rule ? rule->where : "kernel command line", name,
+			       alias ? "as alias " : "by name", alias ? req->name : "",
+			       alias ? "" : " in an automatic request", req->origin);
+	int r = why ? exclude(w, name, why) : -ENOMEM;
+
+	free(why);
+	return r;
+}
+
+/* One request: look the name up (module, alias, builtin), apply the blacklist where modprobe
+ * applies it, and walk each match. */
+static int resolve_request(struct walk *w, const struct rf_request *req)
+{
+	struct kmod_list *list = NULL, *filtered = NULL, *l;
+	char norm[512], *why = NULL;
+	int r;
+
+	if (!rf_modname_valid(req->name) || strlen(req->name) >= sizeof(norm))
+		return rf_fail(w->err, -EINVAL, "invalid module name '%s' (%s): not a module name or alias",
+			       req->name, req->origin);
+	rf_modname_normalize(norm, req->name);
+	r = kmod_module_new_from_lookup(w->ctx, req->name, &list);
+	if (r < 0)
+		return rf_fail(w->err, r, "cannot look up '%s' (%s): %s", req->name, req->origin,
+			       strerror(-r));
+	if (!list) {
+		if (!req->automatic)
+			return rf_fail(w->err, -ENOENT, "module '%s' not found in %s (%s)", req->name,
+				       w->sel->kmoddir, req->origin);
+		return warn(w, "module '%s' not found in %s (%s); skipped", req->name,
+			    w->sel->kmoddir, req->origin);
+	}
+	r = kmod_module_apply_filter(w->ctx, KMOD_FILTER_BLACKLIST, list, &filtered);
+	kmod_list_foreach(l, list) {
+		struct kmod_module *mod = kmod_module_get_module(l);
+		const char *name = kmod_module_get_name(mod);
+		bool alias = strcmp(name, norm) != 0;
+
+		if (r >= 0 && (alias || req->automatic) && is_blacklisted(filtered, mod)) {
+			r = skip_blacklisted(w, req, name, alias);
+			kmod_module_unref(mod);
+			continue;
+		}
+		free(why);
+		why = alias ? (strcmp(req->origin, "requested") == 0
+				       ? rf_strdupf("alias %s", req->name)
+				       : rf_strdupf("alias %s (%s)", req->name, req->origin))
+			    : strdup(req->origin);
+		if (r >= 0)
+			r = why ? probe(w, mod, (struct why){ why, NULL }) : -ENOMEM;
+		else
+			kmod_module_unref(mod);
+	}
+	if (r < 0 && !w->err->msg[0])
+		rf_fail(w->err, r, "resolving '%s': %s", req->name, strerror(-r));
+	free(why);
+	kmod_module_unref_list(filtered);
+	kmod_module_unref_list(list);
+	return r;
+}
+
+static bool file_exists(const char *dir, const char *name)
+{
+	char *p = rf_path_join(dir, name);
+	struct stat st;
+	bool ok = p && stat(p, &st) == 0;
+
+	free(p);
+	return ok;
+}
+
+static int check_tree(const struct rf_selection *sel, struct rf_err *err)
+{
+	struct stat st;
+
+	if (stat(sel->kmoddir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return rf_fail(err, -ENOENT, "kernel %s: no module tree at %s%s", sel->kver,
+			       sel->kmoddir, errno == ENOENT ? "" : " (not a directory)");
+	if (!file_exists(sel->kmoddir, "modules.dep.bin") && !file_exists(sel->kmoddir, "modules.dep"))
+		return rf_fail(err, -ENOENT,
+			       "%s has no modules.dep: run `depmod -b %s %s` (or depmod for that tree) first",
+			       sel->kmoddir, sel->sysroot, sel->kver);
+	return 0;
+}
+
+/* modules.builtin names: a module found there is satisfied without a file. */
+static int load_builtins(struct walk *w)
+{
+	char *path = rf_path_join(w->sel->kmoddir, "modules.builtin"), *line = NULL;
+	FILE *f = path ? fopen(path, "re") : NULL;
+	size_t cap = 0;
+	int r = 0;
+
+	free(path);
+	if (!f)
+		return 0; /* an old tree without it: lookups still work */
+	while (r >= 0 && getline(&line, &cap, f) > 0) {
+		char *base = strrchr(line, '/'), *dot;
+
+		base = base ? base + 1 : line;
+		dot = strstr(base, ".ko");
+		if (dot)
+			*dot = '\0';
+		base[strcspn(base, "\n")] = '\0';
+		rf_modname_normalize(base, base);
+		r = rf_strmap_put(&w->builtins, base, (void *)1);
+	}
+	free(line);
+	fclose(f);
+	return r;
+}
+
+static int load_omits(struct walk *w)
+{
+	char norm[512];
+	int r = 0;
+
+	for (size_t i = 0; w->sel->omit && i < w->sel->omit->n && r >= 0; i++) {
+		const struct rf_request *o = &w->sel->omit->v[i];
+
+		snprintf(norm, sizeof(norm), "%s", o->name);
+		rf_modname_normalize(norm, norm);
+		r = rf_strmap_put(&w->omitted, norm, o->origin);
+	}
+	return r;
+}
+
+static int index_one(struct walk *w, const char *name, size_t **out, size_t *n)
+{
+	uintptr_t at = (uintptr_t)rf_strmap_get(&w->in_set, name);
+	size_t *v;
+
+	if (!at)
+		return 0;
+	v = realloc(*out, (*n + 1) * sizeof(**out));
+	if (!v)
+		return -ENOMEM;
+	*out = v;
+	(*out)[(*n)++] = at - 1;
+	return 0;
+}
+
+static int index_list(struct walk *w, struct kmod_list *list, size_t **out, size_t *n)
+{
+	struct kmod_list *l;
+	int r = 0;
+
+	kmod_list_foreach(l, list) {
+		struct kmod_module *m = kmod_module_get_module(l);
+
+		if (r >= 0)
+			r = index_one(w, kmod_module_get_name(m), out, n);
+		kmod_module_unref(m);
+	}
+	return r;
+}
+
+static int index_names(struct walk *w, const struct rf_strv *names, size_t **out, size_t *n)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < names->n && r >= 0; i++)
+		r = index_one(w, names->v[i], out, n);
+	return r;
+}
+
+/* Fill each module's deps/pre/post as indices into the set. */
+static int link_indices(struct walk *w)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < w->set->n && r >= 0; i++) {
+		struct rf_module *m = &w->set->mods[i];
+		struct node *n = rf_strmap_get(&w->nodes, m->name);
+		struct kmod_module *mod = NULL;
+		struct kmod_list *deps;
+
+		r = kmod_module_new_from_name(w->ctx, m->name, &mod);
+		if (r < 0)
+			break;
+		deps = kmod_module_get_dependencies(mod);
+		r = index_list(w, deps, &m->deps, &m->ndeps);
+		if (r >= 0 && n)
+			r = index_names(w, &n->pre, &m->pre, &m->npre);
+		if (r >= 0 && n)
+			r = index_names(w, &n->post, &m->post, &m->npost);
+		kmod_module_unref_list(deps);
+		kmod_module_unref(mod);
+	}
+	return r;
+}
+
+static void walk_free(struct walk *w)
+{
+	for (size_t i = 0; i < w->nodes.cap; i++) {
+		struct node *n = w->nodes.keys && w->nodes.keys[i] ? w->nodes.vals[i] : NULL;
+
+		if (!n)
+			continue;
+		rf_strv_clear(&n->pre);
+		rf_strv_clear(&n->post);
+		kmod_module_unref_list(n->pre_l);
+		kmod_module_unref_list(n->post_l);
+		kmod_module_unref_list(n->deps_l);
+		free(n);
+	}
+	rf_strmap_clear(&w->nodes);
+	rf_strmap_clear(&w->builtins);
+	rf_strmap_clear(&w->omitted);
+	rf_strmap_clear(&w->in_set);
+	rf_strmap_clear(&w->excluded);
+	rf_strv_clear(&w->stack);
+	rf_strv_clear(&w->owned);
+	rf_modprobe_conf_free(&w->conf);
+	kmod_unref(w->ctx);
+}
+
+static int walk_init(struct walk *w, struct rf_err *err)
+{
+	const struct rf_selection *sel = w->sel;
+	int r = check_tree(sel, err);
+
+	if (r < 0)
+		return r;
+	r = rf_modprobe_conf_load(&w->conf, sel->sysroot, err);
+	if (r < 0)
+		return r;
+	w->ctx = kmod_new(sel->kmoddir, (const char *const *)w->conf.dirs);
+	if (!w->ctx)
+		return rf_fail(err, -ENOMEM, "cannot open the module tree %s with libkmod", sel->kmoddir);
+	rf_log_attach_kmod(w->ctx);
+	w->dirname = kmod_get_dirname(w->ctx);
+	w->dirname_len = strlen(w->dirname);
+	while (w->dirname_len > 1 && w->dirname[w->dirname_len - 1] == '/')
+		w->dirname_len--;
+	r = kmod_load_resources(w->ctx);
+	if (r < 0)
+		return rf_fail(err, r, "cannot load the indexes of %s: %s (run depmod for that tree)",
+			       sel->kmoddir, strerror(-r));
+	r = load_omits(w);
+	return r < 0 ? rf_fail(err, r, "out of memory") : 0;
+}
+
+int rf_closure_resolve(const struct rf_selection *sel, const struct rf_requests *reqs,
+		       struct rf_modset *set, struct rf_err *err)
+{
+	struct walk w = { .sel = sel, .set = set, .err = err };
+	int r;
+
+	set->kver = strdup(sel->kver);
+	set->kmoddir = strdup(sel->kmoddir);
+	r = set->kver && set->kmoddir ? walk_init(&w, err) : -ENOMEM;
+	for (size_t i = 0; r >= 0 && i < reqs->n; i++) {
+		w.gen++;
+		r = resolve_request(&w, &reqs->v[i]);
+	}
+	if (r >= 0 && sel->graph)
+		r = link_indices(&w);
+	if (r < 0 && !err->msg[0])
+		rf_fail(err, r, "module closure: %s", strerror(-r));
+	walk_free(&w);
+	return r;
+}
+
+long rf_modset_find(const struct rf_modset *set, const char *name)
+{
+	char norm[512];
+
+	snprintf(norm, sizeof(norm), "%s", name);
+	rf_modname_normalize(norm, norm);
+	for (size_t i = 0; i < set->n; i++)
+		if (strcmp(set->mods[i].name, norm) == 0)
+			return (long)i;
+	return -1;
+}
+
+void rf_modset_free(struct rf_modset *set)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		struct rf_module *m = &set->mods[i];
+
+		free(m->name);
+		free(m->path);
+		free(m->why);
+		free(m->options);
+		free(m->deps);
+		free(m->pre);
+		free(m->post);
+	}
+	for (size_t i = 0; i < set->nexcl; i++) {
+		free(set->excl[i].name);
+		free(set->excl[i].why);
+	}
+	free(set->mods);
+	free(set->excl);
+	free(set->kver);
+	free(set->kmoddir);
+	rf_strv_clear(&set->warnings);
+	memset(set, 0, sizeof(*set));
+}

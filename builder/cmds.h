@@ -1,0 +1,7 @@
+/* SPDX-License-Identifier: MIT */
+/* The subcommands: each takes argv with argv[0] = its name and returns the exit status. */
+#pragma once
+
+int rf_cmd_deps(int argc, char **argv);
+int rf_cmd_build(int argc, char **argv);
+int rf_cmd_ls(int argc, char **argv);

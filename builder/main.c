@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: MIT
+/* ramforge: build initramfs images. main only picks the subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmds.h"
+#include "log.h"
+
+static const char usage[] =
+	"Usage: ramforge COMMAND [OPTIONS]\n"
+	"\n"
+	"Build initramfs images that hold exactly the kernel modules a machine needs,\n"
+	"chosen by kmod's own rules (blacklist and install overrides honoured).\n"
+	"\n"
+	"Commands:\n"
+	"  build [SELECTION] [-f] [--no-backup] [--compress C] [IMAGE]\n"
+	"                      write an image (default /boot/initramfs-KVER.img)\n"
+	"  deps  [SELECTION] [--explain] [NAME...]\n"
+	"                      print the modules an image would hold, in load order\n"
+	"  ls    [--modules] IMAGE\n"
+	"                      list the contents of an image\n"
+	"\n"
+	"Run `ramforge COMMAND --help` for a command's options; `man ramforge` for the rest.\n";
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} commands[] = {
+	{ "build", rf_cmd_build },
+	{ "deps", rf_cmd_deps },
+	{ "ls", rf_cmd_ls },
+};
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		puts("ramforge " RF_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	rf_error("unknown command '%s' (commands: build, deps, ls; see `ramforge --help`)", argv[1]);
+	return 2;
+}

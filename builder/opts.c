@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+/* Command-line parsing for the subcommands; see opts.h. */
+#include "opts.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <string.h>
+
+#include "log.h"
+
+enum {
+	O_KMODDIR = 256, O_SYSROOT, O_NO_MODLOAD, O_NO_BACKUP, O_COMPRESS, O_EXPLAIN, O_MODULES, O_INIT,
+	O_GENERIC, O_HOSTONLY, O_HOST_ROOT, O_DRIVERS,
+};
+
+struct opt_def {
+	struct option opt;
+	unsigned group;
+};
+
+static const struct opt_def defs[] = {
+	{ { "kver", required_argument, NULL, 'k' }, RF_OPT_SELECTION },
+	{ { "kmoddir", required_argument, NULL, O_KMODDIR }, RF_OPT_SELECTION },
+	{ { "sysroot", required_argument, NULL, O_SYSROOT }, RF_OPT_SELECTION },
+	{ { "add-drivers", required_argument, NULL, 'a' }, RF_OPT_SELECTION },
+	{ { "omit-drivers", required_argument, NULL, 'o' }, RF_OPT_SELECTION },
+	{ { "no-modules-load", no_argument, NULL, O_NO_MODLOAD }, RF_OPT_SELECTION },
+	{ { "drivers", required_argument, NULL, O_DRIVERS }, RF_OPT_SELECTION },
+	{ { "generic", no_argument, NULL, O_GENERIC }, RF_OPT_SELECTION },
+	{ { "hostonly", no_argument, NULL, O_HOSTONLY }, RF_OPT_SELECTION },
+	{ { "host-root", required_argument, NULL, O_HOST_ROOT }, RF_OPT_SELECTION },
+	{ { "force", no_argument, NULL, 'f' }, RF_OPT_BUILD },
+	{ { "no-backup", no_argument, NULL, O_NO_BACKUP }, RF_OPT_BUILD },
+	{ { "compress", required_argument, NULL, O_COMPRESS }, RF_OPT_BUILD },
+	{ { "init", required_argument, NULL, O_INIT }, RF_OPT_BUILD },
+	{ { "explain", no_argument, NULL, O_EXPLAIN }, RF_OPT_EXPLAIN },
+	{ { "modules", no_argument, NULL, O_MODULES }, RF_OPT_LS },
+	{ { "verbose", no_argument, NULL, 'v' }, 0 },
+	{ { "quiet", no_argument, NULL, 'q' }, 0 },
+	{ { "help", no_argument, NULL, 'h' }, 0 },
+};
+#define NDEFS (sizeof(defs) / sizeof(defs[0]))
+
+static int accepted(const struct opt_def *d, unsigned accept)
+{
+	return d->group == 0 || (d->group & accept);
+}
+
+static int apply(struct rf_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'k': o->kver = arg; return 0;
+	case O_KMODDIR: o->kmoddir = arg; return 0;
+	case O_SYSROOT: o->sysroot = arg; return 0;
+	case 'a': return rf_strv_split_words(&o->add, arg);
+	case 'o': return rf_strv_split_words(&o->omit, arg);
+	case O_NO_MODLOAD: o->no_modules_load = true; return 0;
+	case O_DRIVERS: o->drivers_only = true; return rf_strv_split_words(&o->add, arg);
+	case O_GENERIC: o->hostonly = 0; return 0;
+	case O_HOSTONLY: o->hostonly = 1; return 0;
+	case O_HOST_ROOT: o->host_root = arg; return 0;
+	case 'f': o->force = true; return 0;
+	case O_NO_BACKUP: o->no_backup = true; return 0;
+	case O_COMPRESS: o->compress = arg; return 0;
+	case O_INIT: o->init = arg; return 0;
+	case O_EXPLAIN: o->explain = true; return 0;
+	case O_MODULES: o->modules = true; return 0;
+	case 'v': o->verbose++; return 0;
+	case 'q': o->quiet = true; return 0;
+	case 'h': o->help = true; return 0;
+	}
+	return -EINVAL;
+}
+
+static const struct opt_def *find_def(int c)
+{
+	for (size_t i = 0; i < NDEFS; i++)
+		if (defs[i].opt.val == c)
+			return &defs[i];
+	return NULL;
+}
+
+int rf_opts_parse(struct rf_opts *o, int argc, char **argv, unsigned accept, struct rf_err *err)
+{
+	struct option longs[NDEFS + 1];
+	/* Leading ':' tells a missing value from an unknown option; options may follow names. */
+	const char *shorts = ":k:a:o:fvqh";
+	int c, r;
+
+	memset(longs, 0, sizeof(longs));
+	o->hostonly = -1;
+	for (size_t i = 0; i < NDEFS; i++)
+		longs[i] = defs[i].opt;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+		const struct opt_def *d = find_def(c);
+
+		if (c == '?' || c == ':' || !d)
+			return rf_fail(err, -EINVAL, "%s: %s '%s' (see `ramforge %s --help`)", argv[0],
+				       c == ':' ? "missing value for" : "unknown option",
+				       argv[optind - 1], argv[0]);
+		if (!accepted(d, accept))
+			return rf_fail(err, -EINVAL, "%s: option '%s' does not apply here (see `ramforge %s --help`)",
+				       argv[0], argv[optind - 1], argv[0]);
+		r = apply(o, c, optarg);
+		if (r < 0)
+			return rf_fail(err, r, "out of memory");
+	}
+	for (int i = optind; i < argc; i++)
+		if ((r = rf_strv_push(&o->args, argv[i])) < 0)
+			return rf_fail(err, r, "out of memory");
+	return 0;
+}
+
+void rf_opts_free(struct rf_opts *o)
+{
+	rf_strv_clear(&o->add);
+	rf_strv_clear(&o->omit);
+	rf_strv_clear(&o->args);
+}
+
+void rf_opts_apply_verbosity(const struct rf_opts *o)
+{
+	if (o->quiet)
+		rf_log_set_level(RF_LOG_ERROR);
+	else if (o->verbose)
+		rf_log_set_level(o->verbose > 1 ? RF_LOG_DEBUG : RF_LOG_INFO);
+}

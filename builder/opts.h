@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Command-line options shared by the subcommands (the SELECTION of DESIGN.md and the build
+ * options). Each subcommand says which options it accepts; anything else is an error.
+ * Ownership: struct rf_opts owns its lists; rf_opts_free releases them (strings borrowed from
+ * argv are not copied).
+ */
+#pragma once
+#include <stdbool.h>
+
+#include "util.h"
+
+enum {
+	RF_OPT_SELECTION = 1 << 0, /* -k --kmoddir --sysroot -a -o --no-modules-load */
+	RF_OPT_BUILD = 1 << 1,     /* -f --no-backup --compress --init */
+	RF_OPT_EXPLAIN = 1 << 2,   /* --explain */
+	RF_OPT_LS = 1 << 3,        /* --modules */
+};
+
+struct rf_opts {
+	const char *kver, *kmoddir, *sysroot;
+	struct rf_strv add, omit;  /* words of every -a / -o */
+	bool no_modules_load;
+	int hostonly;              /* -1: from config; 0: --generic; 1: --hostonly */
+	bool drivers_only;         /* --drivers: exactly the named modules, no generic/hostonly scan */
+	const char *host_root;     /* --host-root DIR: where the host probe reads /sys and /proc */
+	int verbose;               /* -v count; -q sets quiet */
+	bool quiet;
+	bool force, no_backup, explain, modules;
+	const char *compress;
+	const char *init;          /* --init PATH: the ramforge-init binary to put in the image */
+	struct rf_strv args;       /* positional arguments */
+	bool help;
+};
+
+/* Parse argv (argv[0] is the subcommand). -EINVAL with the offending option in err. */
+int rf_opts_parse(struct rf_opts *o, int argc, char **argv, unsigned accept, struct rf_err *err);
+/* -q / -v to the log level. */
+void rf_opts_apply_verbosity(const struct rf_opts *o);
+void rf_opts_free(struct rf_opts *o);
