@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ramforge.conf reader: the declarative subset of dracut.conf, parsed line by line and never
+ * evaluated. See conf.h for the precedence rules and the syntax.
+ */
+#include "conf.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+extern const char rf_default_conf[];
+
+#define CONF_MAX_SIZE (1 << 20) /* a config file larger than this is a mistake */
+#define KNOWN_KEYS "add_drivers, force_drivers, omit_drivers, compress, compress_level, backups, hostonly"
+
+/* One parsed `key=value` line. */
+struct assign {
+	const char *key;
+	size_t keylen;
+	bool append;
+	char *value; /* owned */
+};
+
+static void list_clear(struct rf_conf_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].word);
+		free(l->v[i].origin);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static int list_push(struct rf_conf_list *l, const char *word, size_t len, const char *origin)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		struct rf_conf_word *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n].word = strndup(word, len);
+	l->v[l->n].origin = strdup(origin);
+	if (!l->v[l->n].word || !l->v[l->n].origin) {
+		free(l->v[l->n].word);
+		free(l->v[l->n].origin);
+		return -ENOMEM;
+	}
+	l->n++;
+	return 0;
+}
+
+static int list_assign(struct rf_conf_list *l, const struct assign *a, const char *origin)
+{
+	const char *p = a->value;
+
+	if (!a->append)
+		list_clear(l);
+	while (*p) {
+		size_t len = 0;
+		int r;
+
+		while (isspace((unsigned char)*p))
+			p++;
+		while (p[len] && !isspace((unsigned char)p[len]))
+			len++;
+		if (len == 0)
+			break;
+		r = list_push(l, p, len, origin);
+		if (r < 0)
+			return r;
+		p += len;
+	}
+	return 0;
+}
+
+/* The message for a '$' or '`' at p: say what the shell would have done with it. */
+static const char *eval_why(const char *p)
+{
+	if (*p == '`')
+		return "command substitution `...` is not supported: nothing in ramforge.conf is evaluated";
+	if (p[1] == '(')
+		return "command substitution $(...) is not supported: nothing in ramforge.conf is evaluated";
+	if (p[1] == '{')
+		return "variable expansion ${...} is not supported: nothing in ramforge.conf is evaluated";
+	if (isalpha((unsigned char)p[1]) || p[1] == '_')
+		return "variables ($NAME) are not supported: nothing in ramforge.conf is evaluated";
+	return "'$' is not allowed: nothing in ramforge.conf is evaluated";
+}
+
+/* Does the rest of the text (after this line) hold the closing quote q? */
+static int closing_quote_line(const char *rest, char q, int line)
+{
+	for (; *rest; rest++) {
+		if (*rest == '\n')
+			line++;
+		else if (*rest == q)
+			return line;
+	}
+	return 0;
+}
+
+/* Parse a quoted value starting at *pp (on the quote); leave *pp after the closing quote. */
+static int parse_quoted(const char **pp, const char *next_line, struct assign *a, const char *where,
+			int line, struct rf_err *err)
+{
+	const char *p = *pp, *start = p + 1, *end;
+	char q = *p;
+
+	end = strchr(start, q);
+	if (!end) {
+		int cl = next_line ? closing_quote_line(next_line, q, line + 1) : 0;
+
+		if (cl)
+			return rf_fail(err, -EINVAL, "%s:%d: a value must fit on one line (its closing %c is on line %d)",
+				       where, line, q, cl);
+		return rf_fail(err, -EINVAL, "%s:%d: unterminated quote %c", where, line, q);
+	}
+	for (const char *c = start; c < end; c++) {
+		if (*c == '$' || *c == '`')
+			return rf_fail(err, -EINVAL, "%s:%d: %s", where, line, eval_why(c));
+		if (*c == '\\' && q == '"')
+			return rf_fail(err, -EINVAL, "%s:%d: backslash escapes are not supported", where, line);
+	}
+	a->value = strndup(start, (size_t)(end - start));
+	if (!a->value)
+		return -ENOMEM;
+	*pp = end + 1;
+	return 0;
+}
+
+/* An unquoted value: one word of plain characters (the shell would treat the rest specially). */
+static int parse_word(const char **pp, struct assign *a, const char *where, int line, struct rf_err *err)
+{
+	const char *p = *pp;
+	size_t len = 0;
+
+	for (; p[len] && !isspace((unsigned char)p[len]); len++) {
+		char c = p[len];
+
+		if (c == '$' || c == '`')
+			return rf_fail(err, -EINVAL, "%s:%d: %s", where, line, eval_why(p + len));
+		if (strchr("\"'\\;&|<>()", c))
+			return rf_fail(err, -EINVAL, "%s:%d: '%c' is not allowed in an unquoted value (quote the value)",
+				       where, line, c);
+	}
+	a->value = strndup(p, len);
+	if (!a->value)
+		return -ENOMEM;
+	*pp = p + len;
+	return 0;
+}
+
+/* Parse one line (already without its newline, s..e). 0 and a->value == NULL: nothing on it. */
+static int parse_line(char *s, const char *next_line, struct assign *a, const char *where, int line,
+		      struct rf_err *err)
+{
+	const char *p = s;
+	size_t klen = 0;
+	int r;
+
+	memset(a, 0, sizeof(*a));
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p == '\0' || *p == '#')
+		return 0;
+	while (isalnum((unsigned char)p[klen]) || p[klen] == '_')
+		klen++;
+	a->key = p;
+	a->keylen = klen;
+	p += klen;
+	if (klen > 0 && p[0] == '+' && p[1] == '=') {
+		a->append = true;
+		p += 2;
+	} else if (klen > 0 && p[0] == '=') {
+		p++;
+	} else {
+		const char *q = p;
+
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (klen > 0 && (*q == '=' || (q[0] == '+' && q[1] == '=')))
+			return rf_fail(err, -EINVAL, "%s:%d: no spaces are allowed before '='", where, line);
+		return rf_fail(err, -EINVAL, "%s:%d: expected key=\"value\", got \"%.40s\"", where, line, a->key);
+	}
+	if (*p == '"' || *p == '\'')
+		r = parse_quoted(&p, next_line, a, where, line, err);
+	else
+		r = parse_word(&p, a, where, line, err);
+	if (r < 0)
+		return r;
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p != '\0' && *p != '#') {
+		rf_freep(&a->value);
+		return rf_fail(err, -EINVAL, "%s:%d: unexpected text after the value: \"%.40s\"", where, line, p);
+	}
+	return 0;
+}
+
+static bool key_is(const struct assign *a, const char *key)
+{
+	return strlen(key) == a->keylen && strncmp(a->key, key, a->keylen) == 0;
+}
+
+/* Strip white space around a scalar value, in place. */
+static char *trim(char *v)
+{
+	size_t n;
+
+	while (isspace((unsigned char)*v))
+		v++;
+	n = strlen(v);
+	while (n > 0 && isspace((unsigned char)v[n - 1]))
+		v[--n] = '\0';
+	return v;
+}
+
+/* An integer lo..hi written in decimal; -1 if it is not one. */
+static long parse_int(const char *v, long lo, long hi)
+{
+	char *end;
+	long n;
+
+	if (!isdigit((unsigned char)*v))
+		return -1;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || *end || n < lo || n > hi)
+		return -1;
+	return n;
+}
+
+static int set_string(char **dst, const char *v)
+{
+	char *c = strdup(v);
+
+	if (!c)
+		return -ENOMEM;
+	free(*dst);
+	*dst = c;
+	return 0;
+}
+
+static int apply_scalar(struct rf_conf *conf, const struct assign *a, const char *where, int line,
+			struct rf_err *err)
+{
+	char *v = trim(a->value);
+	long n;
+
+	if (a->append)
+		return rf_fail(err, -EINVAL, "%s:%d: %.*s takes one value: use %.*s=, not +=", where, line,
+			       (int)a->keylen, a->key, (int)a->keylen, a->key);
+	if (key_is(a, "compress")) {
+		if (strcmp(v, "zstd") && strcmp(v, "gzip") && strcmp(v, "xz") && strcmp(v, "lz4") && strcmp(v, "none"))
+			return rf_fail(err, -EINVAL, "%s:%d: compress=\"%s\": expected zstd, gzip, xz, lz4 or none",
+				       where, line, v);
+		return set_string(&conf->compress, v);
+	}
+	if (key_is(a, "hostonly")) {
+		if (strcmp(v, "yes") && strcmp(v, "no"))
+			return rf_fail(err, -EINVAL, "%s:%d: hostonly=\"%s\": expected yes or no", where, line, v);
+		return set_string(&conf->hostonly, v);
+	}
+	if (key_is(a, "compress_level")) {
+		n = *v ? parse_int(v, 0, 22) : -1;
+		if (*v && n < 0)
+			return rf_fail(err, -EINVAL, "%s:%d: compress_level=\"%s\": expected \"\" or a number 0..22",
+				       where, line, v);
+		conf->compress_level = (int)n;
+		return 0;
+	}
+	if (key_is(a, "backups")) {
+		n = parse_int(v, 0, INT_MAX);
+		if (n < 0)
+			return rf_fail(err, -EINVAL, "%s:%d: backups=\"%s\": expected a number >= 0", where, line, v);
+		conf->backups = (int)n;
+		return 0;
+	}
+	return rf_fail(err, -EINVAL, "%s:%d: unknown key \"%.*s\" (known: " KNOWN_KEYS ")", where, line,
+		       (int)a->keylen, a->key);
+}
+
+static int apply(struct rf_conf *conf, const struct assign *a, const char *where, int line, struct rf_err *err)
+{
+	struct rf_conf_list *l = NULL;
+	char *origin;
+	int r;
+
+	if (key_is(a, "add_drivers"))
+		l = &conf->add_drivers;
+	else if (key_is(a, "force_drivers"))
+		l = &conf->force_drivers;
+	else if (key_is(a, "omit_drivers"))
+		l = &conf->omit_drivers;
+	if (!l)
+		return apply_scalar(conf, a, where, line, err);
+	origin = rf_strdupf("%s:%d", where, line);
+	if (!origin)
+		return rf_fail(err, -ENOMEM, "out of memory");
+	r = list_assign(l, a, origin);
+	free(origin);
+	return r < 0 ? rf_fail(err, r, "out of memory") : 0;
+}
+
+int rf_conf_parse(struct rf_conf *conf, const char *text, const char *display, struct rf_err *err)
+{
+	const char *p = text;
+	int line = 0;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char *s = strndup(p, len);
+		struct assign a;
+		int r;
+
+		line++;
+		if (!s)
+			return rf_fail(err, -ENOMEM, "out of memory");
+		r = parse_line(s, nl ? nl + 1 : NULL, &a, display, line, err);
+		if (r == 0 && a.value)
+			r = apply(conf, &a, display, line, err);
+		if (r == -ENOMEM)
+			rf_fail(err, r, "out of memory");
+		free(a.value);
+		free(s);
+		if (r < 0)
+			return r;
+		p = nl ? nl + 1 : p + len;
+	}
+	return 0;
+}
+
+int rf_conf_init(struct rf_conf *conf, struct rf_err *err)
+{
+	int r;
+
+	memset(conf, 0, sizeof(*conf));
+	conf->compress_level = -1;
+	conf->backups = 3;
+	if (set_string(&conf->compress, "zstd") < 0 || set_string(&conf->hostonly, "no") < 0) {
+		rf_conf_free(conf);
+		return rf_fail(err, -ENOMEM, "out of memory");
+	}
+	r = rf_conf_parse(conf, rf_default_conf, "(defaults)", err);
+	if (r < 0)
+		rf_conf_free(conf);
+	return r;
+}
+
+/* Read a whole config file. -ENOENT (with no message) when it does not exist. */
+static int read_file(const char *path, const char *display, char **out, struct rf_err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	size_t len = 0;
+	char *buf;
+
+	if (fd < 0)
+		return errno == ENOENT ? -ENOENT : rf_fail(err, -errno, "cannot read %s: %s", display, strerror(errno));
+	if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
+		close(fd);
+		return rf_fail(err, -EISDIR, "cannot read %s: it is a directory", display);
+	}
+	buf = malloc(CONF_MAX_SIZE + 1);
+	if (!buf) {
+		close(fd);
+		return rf_fail(err, -ENOMEM, "out of memory");
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf + len, CONF_MAX_SIZE + 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+
+			free(buf);
+			close(fd);
+			return rf_fail(err, -e, "cannot read %s: %s", display, strerror(e));
+		}
+		if (n == 0 || (len += (size_t)n) > CONF_MAX_SIZE)
+			break;
+	}
+	close(fd);
+	if (len > CONF_MAX_SIZE || memchr(buf, '\0', len)) {
+		free(buf);
+		return rf_fail(err, -EINVAL, "%s: %s", display,
+			       len > CONF_MAX_SIZE ? "larger than 1 MiB" : "not a text file (contains a NUL byte)");
+	}
+	buf[len] = '\0';
+	*out = buf;
+	return 0;
+}
+
+/* Read SYSROOT/REL if it exists and apply it. */
+static int load_file(struct rf_conf *conf, const char *sysroot, const char *rel, struct rf_err *err)
+{
+	char *path = rf_path_join(sysroot, rel), *text = NULL;
+	int r;
+
+	if (!path)
+		return rf_fail(err, -ENOMEM, "out of memory");
+	r = read_file(path, rel, &text, err);
+	free(path);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	r = rf_conf_parse(conf, text, rel, err);
+	free(text);
+	return r;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The *.conf names of a conf.d directory that are regular files (following symlinks), sorted. */
+static int list_confd(const char *dir, const char *display, struct rf_strv *names, struct rf_err *err)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int r = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : rf_fail(err, -errno, "cannot read %s: %s", display, strerror(errno));
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		struct stat st;
+
+		if (de->d_name[0] == '.' || n <= 5 || strcmp(de->d_name + n - 5, ".conf") != 0)
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, 0) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		r = rf_strv_push(names, de->d_name);
+		if (r < 0)
+			break;
+	}
+	closedir(d);
+	if (r < 0)
+		return rf_fail(err, r, "out of memory");
+	if (names->n)
+		qsort(names->v, names->n, sizeof(*names->v), cmp_str);
+	return 0;
+}
+
+int rf_conf_load(struct rf_conf *conf, const char *sysroot, struct rf_err *err)
+{
+	struct rf_strv names = { 0 };
+	char *dir;
+	int r;
+
+	r = rf_conf_init(conf, err);
+	if (r < 0)
+		return r;
+	r = load_file(conf, sysroot, "etc/ramforge.conf", err);
+	dir = rf_path_join(sysroot, "etc/ramforge.conf.d");
+	if (r >= 0)
+		r = dir ? list_confd(dir, "etc/ramforge.conf.d", &names, err) : rf_fail(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; r >= 0 && i < names.n; i++) {
+		char *rel = rf_strdupf("etc/ramforge.conf.d/%s", names.v[i]);
+
+		r = rel ? load_file(conf, sysroot, rel, err) : rf_fail(err, -ENOMEM, "out of memory");
+		free(rel);
+	}
+	free(dir);
+	rf_strv_clear(&names);
+	if (r < 0)
+		rf_conf_free(conf);
+	return r;
+}
+
+void rf_conf_free(struct rf_conf *conf)
+{
+	if (!conf)
+		return;
+	list_clear(&conf->add_drivers);
+	list_clear(&conf->force_drivers);
+	list_clear(&conf->omit_drivers);
+	free(conf->compress);
+	free(conf->hostonly);
+	memset(conf, 0, sizeof(*conf));
+	conf->compress_level = -1;
+}
