@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The archive writer: libarchive formats the cpio "newc" stream; a compressor of our own
+ * choosing turns it into what the kernel's unpacker accepts; see archive.h.
+ */
+#include "archive.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "compress.h"
+
+#define READ_CHUNK (256 * 1024)
+
+int rf_compress_parse(const char *name, enum rf_compress *out)
+{
+	static const char *const names[] = { "zstd", "gzip", "xz", "lz4", "none" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(name, names[i]) == 0) {
+			*out = (enum rf_compress)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *rf_compress_name(enum rf_compress c)
+{
+	switch (c) {
+	case RF_COMPRESS_ZSTD: return "zstd";
+	case RF_COMPRESS_GZIP: return "gzip";
+	case RF_COMPRESS_XZ: return "xz";
+	case RF_COMPRESS_LZ4: return "lz4";
+	case RF_COMPRESS_NONE: return "none";
+	}
+	return "?";
+}
+
+/* libarchive's client write callback: everything it formats goes to the compressor. */
+static la_ssize_t write_cb(struct archive *a, void *data, const void *buf, size_t len)
+{
+	int r = rf_zsink_write(data, buf, len);
+
+	(void)a;
+	return r < 0 ? -1 : (la_ssize_t)len;
+}
+
+static int la_fail(struct archive *a, struct rf_zsink *z, struct rf_err *err, const char *path)
+{
+	/* A compressor or write error carries its own message (e.g. ENOSPC). */
+	if (rf_zsink_error(z) < 0)
+		return rf_fail(err, rf_zsink_error(z), "%s", rf_zsink_message(z));
+	return rf_fail(err, -EIO, "%s: %s", path, archive_error_string(a));
+}
+
+/* Stream one source file into the current entry, checking it still has the size we saw. */
+static int copy_file(struct archive *a, struct rf_zsink *z, const struct rf_entry *e,
+		     unsigned char *buf, struct rf_err *err)
+{
+	size_t left = e->size;
+	struct stat st;
+	int fd = open(e->source, O_RDONLY | O_CLOEXEC);
+	int r = 0;
+
+	if (fd < 0)
+		return rf_fail(err, -errno, "%s: %s", e->source, strerror(errno));
+	if (fstat(fd, &st) < 0 || (size_t)st.st_size != e->size) {
+		r = rf_fail(err, -ESTALE, "%s: changed size while the image was being built (%zu -> %lld bytes)",
+			    e->source, e->size, (long long)st.st_size);
+		goto out;
+	}
+	while (left > 0) {
+		ssize_t n = read(fd, buf, left < READ_CHUNK ? left : READ_CHUNK);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? rf_fail(err, -errno, "%s: %s", e->source, strerror(errno))
+				  : rf_fail(err, -ESTALE, "%s: shrank while being read", e->source);
+			goto out;
+		}
+		if (archive_write_data(a, buf, (size_t)n) != n) {
+			r = la_fail(a, z, err, e->path);
+			goto out;
+		}
+		left -= (size_t)n;
+	}
+out:
+	close(fd);
+	return r;
+}
+
+/* Header fields that make the archive reproducible: see archive.h. */
+static void fill_entry(struct archive_entry *ae, const struct rf_entry *e, size_t ino, time_t mtime)
+{
+	archive_entry_clear(ae);
+	archive_entry_copy_pathname(ae, e->path);
+	archive_entry_set_ino(ae, (la_int64_t)ino);
+	archive_entry_set_dev(ae, 0);
+	archive_entry_set_uid(ae, 0);
+	archive_entry_set_gid(ae, 0);
+	archive_entry_set_mtime(ae, mtime, 0);
+	archive_entry_set_nlink(ae, e->type == RF_ENTRY_DIR ? 2 : 1);
+	archive_entry_set_size(ae, 0); /* libarchive wants a size on every entry */
+	switch (e->type) {
+	case RF_ENTRY_FILE:
+	case RF_ENTRY_BYTES:
+		archive_entry_set_mode(ae, S_IFREG | (e->mode & 07777));
+		archive_entry_set_size(ae, (la_int64_t)e->size);
+		break;
+	case RF_ENTRY_DIR:
+		archive_entry_set_mode(ae, S_IFDIR | (e->mode & 07777));
+		break;
+	case RF_ENTRY_SYMLINK:
+		archive_entry_set_mode(ae, S_IFLNK | 0777);
+		archive_entry_copy_symlink(ae, e->source);
+		archive_entry_set_size(ae, (la_int64_t)strlen(e->source));
+		break;
+	case RF_ENTRY_NODE:
+		archive_entry_set_mode(ae, e->mode);
+		archive_entry_set_rdevmajor(ae, major(e->rdev));
+		archive_entry_set_rdevminor(ae, minor(e->rdev));
+		break;
+	}
+}
+
+static int write_entries(struct archive *a, struct rf_zsink *z, const struct rf_manifest *m,
+			 time_t mtime, struct rf_err *err)
+{
+	struct archive_entry *ae = archive_entry_new();
+	unsigned char *buf = malloc(READ_CHUNK);
+	int r = ae && buf ? 0 : rf_fail(err, -ENOMEM, "writing the image: %s", strerror(ENOMEM));
+
+	for (size_t i = 0; r >= 0 && i < m->n; i++) {
+		const struct rf_entry *e = &m->v[i];
+
+		fill_entry(ae, e, i + 1, mtime);
+		if (archive_write_header(a, ae) != ARCHIVE_OK) {
+			r = la_fail(a, z, err, e->path);
+		} else if (e->type == RF_ENTRY_FILE) {
+			r = copy_file(a, z, e, buf, err);
+		} else if (e->type == RF_ENTRY_BYTES && e->size > 0) {
+			if (archive_write_data(a, e->data, e->size) != (la_ssize_t)e->size)
+				r = la_fail(a, z, err, e->path);
+		}
+	}
+	free(buf);
+	archive_entry_free(ae);
+	return r;
+}
+
+int64_t rf_archive_write(const struct rf_manifest *m, int fd, const struct rf_archive_opts *o,
+			 struct rf_err *err)
+{
+	struct rf_zsink *z = NULL;
+	struct archive *a;
+	int64_t r;
+
+	r = rf_zsink_new(&z, fd, o->compress, o->level, o->threads, err);
+	if (r < 0)
+		return r;
+	a = archive_write_new();
+	if (!a) {
+		rf_zsink_free(z);
+		return rf_fail(err, -ENOMEM, "writing the image: %s", strerror(ENOMEM));
+	}
+	/* No blocking: libarchive would pad the end to 10 KiB; the compressor buffers anyway. */
+	if (archive_write_set_format_cpio_newc(a) != ARCHIVE_OK ||
+	    archive_write_add_filter_none(a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
+	    archive_write_open2(a, z, NULL, write_cb, NULL, NULL) != ARCHIVE_OK) {
+		r = la_fail(a, z, err, "cpio");
+		goto out;
+	}
+	r = write_entries(a, z, m, o->mtime, err);
+	/* close writes the "TRAILER!!!" entry the kernel stops at. */
+	if (r >= 0 && archive_write_close(a) != ARCHIVE_OK)
+		r = la_fail(a, z, err, "TRAILER!!!");
+	if (r >= 0)
+		r = rf_zsink_finish(z, err);
+out:
+	archive_write_free(a);
+	rf_zsink_free(z);
+	return r;
+}

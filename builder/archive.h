@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The archive: a manifest written as a cpio "newc" archive (the format the kernel unpacks)
+ * through libarchive, compressed in a variant the kernel's own unpacker accepts.
+ * Reproducible: entries in manifest order (call rf_manifest_sort first), uid/gid 0,
+ * inode numbers assigned in order, one mtime for every entry.
+ * Files are streamed from their source paths; nothing is staged on disk.
+ * Errors: -errno with "what: why" in rf_err (the failing source path named).
+ */
+#pragma once
+#include <stdint.h>
+#include <time.h>
+
+#include "manifest.h"
+#include "util.h"
+
+enum rf_compress { RF_COMPRESS_ZSTD, RF_COMPRESS_GZIP, RF_COMPRESS_XZ, RF_COMPRESS_LZ4, RF_COMPRESS_NONE };
+
+struct rf_archive_opts {
+	enum rf_compress compress;
+	int level;     /* -1: ramforge's default for that compressor */
+	int threads;   /* zstd/xz worker threads; 0: one per CPU */
+	time_t mtime;  /* every entry's mtime (SOURCE_DATE_EPOCH, or 0) */
+};
+
+/* "zstd" -> RF_COMPRESS_ZSTD ...; -EINVAL for an unknown name. */
+int rf_compress_parse(const char *name, enum rf_compress *out);
+const char *rf_compress_name(enum rf_compress c);
+
+/* Write the whole archive to fd (not closed). Returns bytes written or -errno. */
+int64_t rf_archive_write(const struct rf_manifest *m, int fd, const struct rf_archive_opts *o,
+			 struct rf_err *err);

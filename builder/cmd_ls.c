@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: MIT
+/* `ramforge ls`: list an initramfs image like lsinitrd, or the kernel modules in it. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cmds.h"
+#include "inspect.h"
+#include "log.h"
+#include "opts.h"
+
+static const char help[] =
+	"Usage: ramforge ls [--modules] IMAGE\n"
+	"\n"
+	"List the contents of an initramfs image (ramforge's, dracut's or any newc cpio), with\n"
+	"its compression found by magic: zstd, gzip, xz, lz4 (legacy), none; also bzip2, lzma\n"
+	"and lz4's frame format (which the kernel cannot unpack). dracut's layout of an\n"
+	"uncompressed early cpio (microcode) followed by a compressed main one is shown as\n"
+	"segments.\n"
+	"\n"
+	"Output: a first line\n"
+	"  Image: IMAGE: SIZE bytes, COMPRESSION at OFFSET[ + COMPRESSION at OFFSET...]\n"
+	"  (dracut layout: \"early cpio (none) at 0 + zstd at 11776\")\n"
+	"then one line per entry, like `ls -l` (times in UTC):\n"
+	"  MODE NLINK OWNER GROUP SIZE YYYY-MM-DD HH:MM PATH[ -> TARGET]\n"
+	"  drwxr-xr-x   2 root     root            0 2024-01-01 00:00 lib/modules\n"
+	"Devices show MAJOR, MINOR in place of SIZE.\n"
+	"\n"
+	"Options:\n"
+	"      --modules   list only kernel modules (lib/modules/KVER/...ko*), one a line:\n"
+	"                  KVER NAME PATH  (NAME kmod-normalised, '-' as '_')\n"
+	"  -h, --help      this text\n"
+	"\n"
+	"Images are read as untrusted input: a malformed, truncated or oversized one (more than\n"
+	"4 GiB unpacked, or a decompression bomb) is an error. Nothing is written to disk.\n"
+	"\n"
+	"Exit status: 0 on success; 1 when the image cannot be read (one line on stderr:\n"
+	"`ramforge: error: IMAGE: why`); 2 on a usage error.\n";
+
+static void mode_string(uint32_t mode, char out[11])
+{
+	static const char rwx[] = "rwxrwxrwx";
+	char type;
+
+	switch (mode & S_IFMT) {
+	case S_IFDIR: type = 'd'; break;
+	case S_IFLNK: type = 'l'; break;
+	case S_IFCHR: type = 'c'; break;
+	case S_IFBLK: type = 'b'; break;
+	case S_IFIFO: type = 'p'; break;
+	case S_IFSOCK: type = 's'; break;
+	default: type = '-'; break;
+	}
+	out[0] = type;
+	for (int i = 0; i < 9; i++)
+		out[i + 1] = mode & (0400u >> i) ? rwx[i] : '-';
+	if (mode & S_ISUID)
+		out[3] = out[3] == 'x' ? 's' : 'S';
+	if (mode & S_ISGID)
+		out[6] = out[6] == 'x' ? 's' : 'S';
+	if (mode & S_ISVTX)
+		out[9] = out[9] == 'x' ? 't' : 'T';
+	out[10] = '\0';
+}
+
+static void id_string(uint32_t id, char out[16])
+{
+	if (id == 0)
+		snprintf(out, 16, "root");
+	else
+		snprintf(out, 16, "%u", id);
+}
+
+static int print_entry(const struct rf_inspect_entry *e, void *data)
+{
+	char mode[11], uid[16], gid[16], size[32], when[32];
+	time_t t = (time_t)e->mtime;
+	struct tm tm;
+
+	(void)data;
+	mode_string(e->mode, mode);
+	id_string(e->uid, uid);
+	id_string(e->gid, gid);
+	if (S_ISCHR(e->mode) || S_ISBLK(e->mode))
+		snprintf(size, sizeof(size), "%u, %u", e->rdev_major, e->rdev_minor);
+	else
+		snprintf(size, sizeof(size), "%llu", (unsigned long long)e->size);
+	if (gmtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
+	else
+		snprintf(when, sizeof(when), "%llu", (unsigned long long)e->mtime);
+	printf("%s %3u %-8s %-8s %8s %s %s%s%s\n", mode, e->nlink, uid, gid, size, when, e->path,
+	       e->link ? " -> " : "", e->link ? e->link : "");
+	return 0;
+}
+
+/* "lib/modules/KVER/<dirs>/NAME.ko[.xz|.zst|.gz]" (also under usr/) -> KVER NAME PATH. */
+static int print_module(const struct rf_inspect_entry *e, void *data)
+{
+	static const char *const suffixes[] = { ".ko", ".ko.xz", ".ko.zst", ".ko.gz" };
+	const char *p = e->path, *kver, *slash, *base;
+	size_t blen;
+
+	if (!S_ISREG(e->mode))
+		return 0;
+	if (strncmp(p, "usr/", 4) == 0)
+		p += 4;
+	if (strncmp(p, "lib/modules/", 12) != 0)
+		return 0;
+	kver = p + 12;
+	slash = strchr(kver, '/');
+	base = strrchr(p, '/') + 1;
+	if (!slash || base <= slash)
+		return 0;
+	blen = strlen(base);
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		size_t slen = strlen(suffixes[i]);
+		char *name;
+
+		if (blen <= slen || strcmp(base + blen - slen, suffixes[i]) != 0)
+			continue;
+		name = strndup(base, blen - slen);
+		if (!name)
+			return rf_fail(data, -ENOMEM, "listing modules: %s", strerror(ENOMEM));
+		rf_modname_normalize(name, name);
+		printf("%.*s %s %s\n", (int)(slash - kver), kver, name, e->path);
+		free(name);
+		return 0;
+	}
+	return 0;
+}
+
+static void print_summary(const struct rf_inspect *img, const char *path)
+{
+	struct stat st;
+
+	printf("Image: %s: %lld bytes, ", path, stat(path, &st) == 0 ? (long long)st.st_size : 0LL);
+	for (size_t i = 0; i < rf_inspect_nsegments(img); i++) {
+		const struct rf_inspect_segment *s = rf_inspect_segment(img, i);
+		bool early = s->compress == RF_INSPECT_NONE && i + 1 < rf_inspect_nsegments(img);
+
+		printf("%s%s%s%s at %llu", i ? " + " : "", early ? "early cpio (" : "",
+		       rf_inspect_compress_name(s->compress), early ? ")" : "",
+		       (unsigned long long)s->offset);
+		if (s->compress == RF_INSPECT_LZ4_FRAME)
+			printf(" (the kernel cannot unpack this)");
+	}
+	putchar('\n');
+}
+
+int rf_cmd_ls(int argc, char **argv)
+{
+	struct rf_opts o = { 0 };
+	struct rf_err err = { "" };
+	struct rf_inspect *img = NULL;
+	int r = rf_opts_parse(&o, argc, argv, RF_OPT_LS, &err);
+	bool usage = r < 0;
+
+	if (r >= 0 && o.help) {
+		fputs(help, stdout);
+		goto out;
+	}
+	if (r >= 0 && o.args.n != 1) {
+		r = rf_fail(&err, -EINVAL, "ls takes one IMAGE (see `ramforge ls --help`)");
+		usage = true;
+	}
+	rf_opts_apply_verbosity(&o);
+	if (r >= 0)
+		r = rf_inspect_open(&img, o.args.v[0], NULL, &err);
+	if (r >= 0 && !o.modules)
+		print_summary(img, o.args.v[0]);
+	if (r >= 0)
+		r = rf_inspect_foreach(img, o.modules ? print_module : print_entry, &err, &err);
+	if (r < 0)
+		rf_error("%s", err.msg);
+	else if (fflush(stdout) != 0 || ferror(stdout))
+		r = -1, rf_error("writing the listing failed");
+out:
+	rf_inspect_free(img);
+	rf_opts_free(&o);
+	return r < 0 ? (usage ? 2 : 1) : 0;
+}
