@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: MIT
+/* `ramforge build`: selection -> closure -> manifest -> archive -> install, each stage timed. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "archive.h"
+#include "closure.h"
+#include "cmds.h"
+#include "image.h"
+#include "install.h"
+#include "log.h"
+#include "opts.h"
+#include "select.h"
+
+#ifndef RF_LIBDIR
+#define RF_LIBDIR "/usr/local/lib/ramforge"
+#endif
+
+static const char help[] =
+	"Usage: ramforge build [SELECTION] [-f] [--no-backup] [--compress C] [IMAGE]\n"
+	"\n"
+	"Write an initramfs image holding ramforge-init, the modules `ramforge deps` prints\n"
+	"for the same SELECTION, the depmod indexes for exactly those modules, the sysroot's\n"
+	"modprobe.d files and a load plan. IMAGE defaults to SYSROOT/boot/initramfs-KVER.img.\n"
+	"The image is written to a temporary file beside IMAGE, synced, then renamed over it:\n"
+	"a failed or interrupted build leaves the old image and its backups untouched.\n"
+	"\n"
+	"Selection (as for `ramforge deps`):\n"
+	"  -k, --kver KVER           target kernel (default: the running one)\n"
+	"      --kmoddir DIR         module tree (default: SYSROOT/lib/modules/KVER)\n"
+	"      --sysroot DIR         where etc/modprobe.d, etc/modules-load.d and\n"
+	"                            etc/ramforge.conf(.d) are read (default: /)\n"
+	"  -a, --add-drivers \"A B\"   modules or aliases to include and load early\n"
+	"  -o, --omit-drivers \"A B\"  modules never to include\n"
+	"      --no-modules-load     ignore modules-load.d\n"
+	"\n"
+	"Writing:\n"
+	"  -f, --force               replace an existing IMAGE (keeping a backup)\n"
+	"      --no-backup           do not keep a backup of the replaced image\n"
+	"      --compress C          zstd (default), gzip, xz, lz4, none (config: compress=)\n"
+	"      --init PATH           the ramforge-init binary to use as /init\n"
+	"  -v, --verbose             show each stage with its time; -q: errors only\n"
+	"  -h, --help                this text\n"
+	"\n"
+	"Backups: IMAGE.bak.MM-DD-HHMMSS.img beside IMAGE (for names ending in .img the suffix\n"
+	"replaces .img), at most `backups` of them (config, default 3).\n"
+	"Reproducible: the same inputs give the same bytes; every entry's mtime is\n"
+	"SOURCE_DATE_EPOCH when set, else 0.\n";
+
+/* --init, else $RAMFORGE_INIT, else beside this program (a build tree), else the installed one. */
+static char *find_init(const char *given)
+{
+	char self[4096];
+	ssize_t len;
+
+	if (given)
+		return strdup(given);
+	if (getenv("RAMFORGE_INIT"))
+		return strdup(getenv("RAMFORGE_INIT"));
+	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (len > 0) {
+		char *slash, *p;
+
+		self[len] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			p = rf_path_join(self, "ramforge-init");
+			if (p && access(p, X_OK) == 0)
+				return p;
+			free(p);
+		}
+	}
+	return strdup(RF_LIBDIR "/ramforge-init");
+}
+
+static int archive_opts(struct rf_archive_opts *a, const struct rf_opts *o,
+			const struct rf_conf *conf, struct rf_err *err)
+{
+	const char *name = o->compress ? o->compress : conf->compress;
+	const char *epoch = getenv("SOURCE_DATE_EPOCH");
+	char *end;
+
+	a->level = o->compress ? -1 : conf->compress_level;
+	a->threads = 0;
+	a->mtime = 0;
+	if (rf_compress_parse(name ? name : "zstd", &a->compress) < 0)
+		return rf_fail(err, -EINVAL, "unknown compression '%s' (use zstd, gzip, xz, lz4 or none)",
+			       name);
+	if (epoch && *epoch) {
+		errno = 0;
+		long long v = strtoll(epoch, &end, 10);
+		if (errno || *end || v < 0)
+			return rf_fail(err, -EINVAL, "SOURCE_DATE_EPOCH='%s' is not a number of seconds",
+				       epoch);
+		a->mtime = (time_t)v;
+	}
+	return 0;
+}
+
+static char *default_image(const struct rf_select *s)
+{
+	return rf_strdupf("%s/boot/initramfs-%s.img",
+			  strcmp(s->sysroot, "/") == 0 ? "" : s->sysroot, s->kver);
+}
+
+static uint64_t manifest_bytes(const struct rf_manifest *m)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < m->n; i++)
+		sum += m->v[i].size;
+	return sum;
+}
+
+/* Write the archive through the installer: nothing replaces IMAGE unless all of it worked. */
+static int write_image(const struct rf_manifest *m, const struct rf_archive_opts *a,
+		       const struct rf_install_opts *io, struct rf_err *err)
+{
+	struct rf_install *ins = NULL;
+	double t0 = rf_now();
+	int64_t bytes;
+	int r = rf_install_begin(&ins, io, err);
+
+	if (r < 0)
+		return r;
+	bytes = rf_archive_write(m, rf_install_fd(ins), a, err);
+	if (bytes < 0)
+		return rf_install_fail(ins, (int)bytes, err);
+	rf_info("archive: %lld bytes (%s) in %.0f ms", (long long)bytes,
+		rf_compress_name(a->compress), (rf_now() - t0) * 1000);
+	return rf_install_commit(ins, err);
+}
+
+static int build(const struct rf_opts *o, struct rf_err *err)
+{
+	struct rf_select s = { 0 };
+	struct rf_modset set = { 0 };
+	struct rf_manifest m = { 0 };
+	struct rf_archive_opts a;
+	struct rf_install_opts io = { 0 };
+	char *image = NULL, *init = NULL;
+	double t0 = rf_now();
+	int r;
+
+	if (o->args.n > 1) {
+		r = rf_fail(err, -EINVAL, "build takes one IMAGE, got %zu arguments", o->args.n);
+		goto out;
+	}
+	r = rf_select_init(&s, o, NULL, err);
+	if (r >= 0)
+		r = archive_opts(&a, o, &s.conf, err);
+	s.sel.graph = true;
+	if (r >= 0)
+		r = rf_closure_resolve(&s.sel, &s.reqs, &set, err);
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; i < s.warnings.n; i++)
+		rf_warn("%s", s.warnings.v[i]);
+	for (size_t i = 0; i < set.warnings.n; i++)
+		rf_warn("%s", set.warnings.v[i]);
+	rf_info("closure: %zu modules for %s in %.1f ms", set.n, set.kver, (rf_now() - t0) * 1000);
+	t0 = rf_now();
+	image = o->args.n ? strdup(o->args.v[0]) : default_image(&s);
+	init = find_init(o->init);
+	struct rf_image_inputs in = { .sysroot = s.sysroot, .init_path = init };
+	r = image && init ? rf_image_compose(&set, &in, &m, err) : -ENOMEM;
+	if (r < 0)
+		goto out;
+	rf_manifest_sort(&m);
+	rf_info("manifest: %zu entries, %.1f MiB in %.1f ms", m.n,
+		(double)manifest_bytes(&m) / (1 << 20), (rf_now() - t0) * 1000);
+	io = (struct rf_install_opts){ .image = image, .force = o->force, .backup = !o->no_backup,
+				       .keep = s.conf.backups, .size_hint = manifest_bytes(&m) / 4 };
+	r = write_image(&m, &a, &io, err);
+	if (r >= 0)
+		rf_info("wrote %s", image);
+out:
+	if (r < 0 && !err->msg[0])
+		rf_fail(err, r, "build failed: %s", strerror(-r));
+	free(image);
+	free(init);
+	rf_manifest_free(&m);
+	rf_modset_free(&set);
+	rf_select_free(&s);
+	return r;
+}
+
+int rf_cmd_build(int argc, char **argv)
+{
+	struct rf_opts o = { 0 };
+	struct rf_err err = { "" };
+	int r = rf_opts_parse(&o, argc, argv, RF_OPT_SELECTION | RF_OPT_BUILD, &err);
+	bool usage = r < 0;
+
+	if (r >= 0 && o.help) {
+		fputs(help, stdout);
+	} else {
+		rf_opts_apply_verbosity(&o);
+		if (r >= 0)
+			r = build(&o, &err);
+		if (r < 0)
+			rf_error("%s", err.msg);
+	}
+	rf_opts_free(&o);
+	return r < 0 ? (usage ? 2 : 1) : 0;
+}

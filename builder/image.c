@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+/* Compose the image's manifest from the module set; see image.h. */
+#include "image.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "depindex.h"
+#include "modprobe_conf.h"
+#include "plan_emit.h"
+
+/* Mount points and places the init needs before any file system is mounted. */
+static const char *const skeleton_dirs[] = { "dev", "proc", "sys", "run", "sysroot", "etc", "tmp" };
+
+static int add_skeleton(struct rf_manifest *m, const struct rf_modset *set)
+{
+	char *moddir = rf_strdupf("lib/modules/%s", set->kver);
+	int r = moddir ? rf_manifest_add_dir(m, moddir, 0755) : -ENOMEM;
+
+	free(moddir);
+	for (size_t i = 0; r >= 0 && i < sizeof(skeleton_dirs) / sizeof(skeleton_dirs[0]); i++)
+		r = rf_manifest_add_dir(m, skeleton_dirs[i], 0755);
+	if (r >= 0)
+		r = rf_manifest_add_node(m, "dev/console", S_IFCHR | 0600, makedev(5, 1));
+	if (r >= 0)
+		r = rf_manifest_add_node(m, "dev/null", S_IFCHR | 0666, makedev(1, 3));
+	return r;
+}
+
+static int add_modules(struct rf_manifest *m, const struct rf_modset *set, struct rf_err *err)
+{
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < set->n; i++) {
+		const struct rf_module *mod = &set->mods[i];
+		char *dst, *src;
+
+		if (mod->builtin)
+			continue;
+		dst = rf_strdupf("lib/modules/%s/%s", set->kver, mod->path);
+		src = rf_path_join(set->kmoddir, mod->path);
+		r = dst && src ? rf_manifest_add_file(m, dst, src, 0644, err) : -ENOMEM;
+		free(dst);
+		free(src);
+	}
+	return r;
+}
+
+/* Every effective modprobe.d file, at its own path, so the rules hold at boot too. */
+static int add_modprobe_conf(struct rf_manifest *m, const char *sysroot, struct rf_err *err)
+{
+	struct rf_modprobe_conf conf = { 0 };
+	int r = rf_modprobe_conf_load(&conf, sysroot, err);
+
+	for (size_t i = 0; r >= 0 && i < conf.files.n; i++)
+		r = rf_manifest_add_file(m, conf.names.v[i], conf.files.v[i], 0644, err);
+	rf_modprobe_conf_free(&conf);
+	return r;
+}
+
+int rf_image_compose(const struct rf_modset *set, const struct rf_image_inputs *in,
+		     struct rf_manifest *m, struct rf_err *err)
+{
+	int r = add_skeleton(m, set);
+
+	if (r >= 0)
+		r = rf_manifest_add_file(m, "init", in->init_path, 0755, err);
+	if (r >= 0)
+		r = add_modules(m, set, err);
+	if (r >= 0)
+		r = add_modprobe_conf(m, in->sysroot, err);
+	if (r >= 0)
+		r = rf_depindex_add(set, m, err);
+	if (r >= 0)
+		r = rf_plan_add(set, m, err);
+	if (r < 0 && !err->msg[0])
+		rf_fail(err, r, "composing the image: %s", strerror(-r));
+	return r;
+}

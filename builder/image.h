@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The image's contents (DESIGN.md "Image layout"), composed as a manifest from the module set:
+ * /init, the modules at their tree paths under lib/modules/KVER, the depmod indexes for that
+ * subset, the sysroot's modprobe.d files at their own paths, the init's load plan, the
+ * directories the init mounts on, /dev/console and /dev/null.
+ * Errors: -errno with the failing file named in rf_err.
+ */
+#pragma once
+#include "closure.h"
+#include "manifest.h"
+#include "util.h"
+
+struct rf_image_inputs {
+	const char *sysroot;   /* where modprobe.d files are read */
+	const char *init_path; /* the ramforge-init binary */
+};
+
+int rf_image_compose(const struct rf_modset *set, const struct rf_image_inputs *in,
+		     struct rf_manifest *m, struct rf_err *err);

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Installing an image atomically: never lose the old one. rf_install_begin checks the target,
+ * takes the lock and opens an unnamed (or hidden) temporary file beside IMAGE; the caller writes
+ * the image to rf_install_fd(); rf_install_commit fsyncs it, keeps a backup of the old image,
+ * renames over IMAGE, fsyncs the directory and prunes old backups. Anything that fails or is
+ * interrupted (SIGINT, SIGTERM, SIGHUP) before the rename leaves IMAGE and every backup
+ * byte-identical and removes the temporary file.
+ *
+ * Ownership: begin returns a struct rf_install that exactly one of rf_install_commit,
+ * rf_install_abort or rf_install_fail consumes (frees). The fd belongs to it: do not close it.
+ * Errors: -errno with a one-line message in err that says whether the old image is intact.
+ *
+ * Locking: an exclusive flock(2) on IMAGE's directory from begin to commit/abort, so two builds
+ * into one directory (e.g. /boot) serialise; the second then sees the first's image.
+ * Signals: begin installs handlers for SIGINT, SIGTERM and SIGHUP that remove the temporary file
+ * (and a backup this run made), print "ramforge: error: interrupted by SIGTERM; IMAGE left as it
+ * was" and _exit(128 + signo); commit and abort restore the previous handlers.
+ */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util.h"
+
+struct rf_install_opts {
+	const char *image;  /* the file to write (its directory must exist) */
+	bool force;         /* replace an existing IMAGE (otherwise: an error) */
+	bool backup;        /* with force: keep the old image as NAME.bak.MM-DD-HHMMSS.img */
+	int keep;           /* backups of this image kept at most (config `backups`); 0: none */
+	uint64_t size_hint; /* bytes the new image will need at most; 0: no free-space check */
+};
+
+struct rf_install;
+
+/* Check IMAGE (not a symlink, not a directory, parent exists, writable filesystem), refuse an
+ * existing IMAGE without force, lock, check free space, open the temporary file (mode 0600). */
+int rf_install_begin(struct rf_install **out, const struct rf_install_opts *o, struct rf_err *err);
+
+/* The temporary file to write the image into (borrowed). */
+int rf_install_fd(const struct rf_install *ins);
+
+/* fsync, backup (hard link, or a copy where the filesystem has none), rename over IMAGE, fsync
+ * the directory, prune backups beyond keep. Consumes ins, success or not. */
+int rf_install_commit(struct rf_install *ins, struct rf_err *err);
+
+/* Remove the temporary file, leave IMAGE as it was, unlock. Consumes ins; NULL is fine. */
+void rf_install_abort(struct rf_install *ins);
+
+/* rf_install_abort, and append to err's message what became of IMAGE ("; IMAGE is intact" or
+ * "; nothing was written"), for a failure of the caller's while writing. Returns code. */
+int rf_install_fail(struct rf_install *ins, int code, struct rf_err *err);
+
+/* The backup name for IMAGE at time t (local time): "${IMAGE%.img}.bak.MM-DD-HHMMSS.img", or
+ * IMAGE".bak.MM-DD-HHMMSS" for a name not ending in .img. malloc'd; NULL on ENOMEM. */
+char *rf_install_backup_name(const char *image, int64_t t);

@@ -1,0 +1,283 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# Installing the image: never lose the old one. Refusal without -f, backups and their rotation,
+# bad targets (symlink, directory, missing directory, read-only mount), and the faults of a real
+# build: ENOSPC, kill -9 and SIGTERM/SIGINT mid-write, two concurrent `build -f` of one IMAGE.
+# Each fault test checks with sha256sum that the old image and every backup are unchanged, that
+# the message is clear, and that no temporary file is left in the directory.
+
+load helpers
+
+MOUNTS=()
+
+setup() {
+	B=$BATS_TEST_TMPDIR/boot
+	mkdir -p "$B"
+}
+
+teardown() {
+	local m
+	for m in "${MOUNTS[@]}"; do
+		umount "$m" 2> /dev/null || umount -l "$m" 2> /dev/null || true
+	done
+	if [[ -n ${pid:-} ]]; then
+		kill -9 "$pid" 2> /dev/null || true
+	fi
+}
+
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# The directory's entries (hidden ones too), one line.
+listing() { ls -A "$1" | tr '\n' ' ' | sed 's/ $//'; }
+
+# "NAME SHA" of every file in DIR, for comparing before and after.
+shas() { (cd "$1" && sha256sum -- * .[!.]* 2> /dev/null | sort -k2); }
+
+# mount_tmpfs DIR SIZE: a tmpfs the test owns, or skip with the reason.
+mount_tmpfs() {
+	mkdir -p "$1"
+	mount -t tmpfs -o "size=$2,mode=0755" tmpfs "$1" 2> "$BATS_TEST_TMPDIR/mount.err" ||
+		skip "cannot mount a tmpfs here ($(cat "$BATS_TEST_TMPDIR/mount.err")): run as root where mount is permitted"
+	MOUNTS+=("$1")
+}
+
+# quick ARGS...: a small build from the fake tree (milliseconds).
+quick() {
+	rf build --sysroot "$S" --kver "$K" "$@"
+}
+
+all_modules() {
+	find "$S/lib/modules/$K/" -name '*.ko*' | sed 's|.*/||; s|\.ko.*||' | sort -u | tr '\n' ' '
+}
+
+# slow_bg IMAGE ARGS...: in the background, a build of every module of the cloud kernel,
+# gzip-compressed (seconds: long enough to interrupt). Sets pid.
+slow_bg() {
+	local image=$1
+	shift
+	"$RAMFORGE" build --sysroot "$S" --kver "$K" -f --compress gzip -a "$(all_modules)" "$@" "$image" \
+		> "$BATS_TEST_TMPDIR/bg.out" 2> "$BATS_TEST_TMPDIR/bg.err" &
+	pid=$!
+}
+
+# wait_writing PID DIR: until PID holds a file in DIR (its temporary image) with data in it.
+wait_writing() {
+	local i fd
+	for ((i = 0; i < 1200; i++)); do
+		kill -0 "$1" 2> /dev/null || fail "the build ended before it wrote anything:" \
+			"$(cat "$BATS_TEST_TMPDIR/bg.err")" || return 1
+		for fd in /proc/"$1"/fd/*; do
+			[[ $(readlink "$fd" 2> /dev/null) == "$2"/* ]] || continue
+			(($(stat -L -c %s "$fd" 2> /dev/null || echo 0) > 0)) && return 0
+		done
+		sleep 0.05
+	done
+	fail "the build did not start writing into $2 within 60 s"
+}
+
+# An old image and an old backup, as a real /boot would have them.
+old_image() {
+	fake_sysroot
+	quick "$B/initramfs.img"
+	[[ $status -eq 0 ]] || fail "setup build failed: $err"
+	cp "$B/initramfs.img" "$B/initramfs.bak.01-01-000000.img"
+	touch -d '2001-01-01' "$B/initramfs.bak.01-01-000000.img"
+	BEFORE=$(shas "$B")
+	OLD=$(sha "$B/initramfs.img")
+}
+
+intact() {
+	local now
+	now=$(shas "$B")
+	[[ $now == "$BEFORE" ]] || fail "the directory changed:" "before:" "$BEFORE" "after:" "$now"
+}
+
+@test "build refuses to replace an existing image without -f" {
+	old_image
+	quick "$B/initramfs.img"
+	expect_error "^ramforge: error: $(re_escape "$B/initramfs.img") exists; use -f to replace it \(a backup is kept\)$"
+	intact
+}
+
+@test "build -f keeps the old image as NAME.bak.MM-DD-HHMMSS.img; --no-backup keeps none" {
+	old_image
+	quick -f -a fake_blk_legacy "$B/initramfs.img"
+	[[ $status -eq 0 ]] || fail "$err"
+	[[ $(sha "$B/initramfs.img") != "$OLD" ]] || fail "the image was not replaced"
+	local bak
+	bak=$(ls "$B" | grep -E '^initramfs\.bak\.[0-9]{2}-[0-9]{2}-[0-9]{6}\.img$' | grep -v 01-01-000000)
+	[[ $(echo "$bak" | wc -l) -eq 1 && -n $bak ]] || fail "expected one new backup, got: $(listing "$B")"
+	[[ $(sha "$B/$bak") == "$OLD" ]] || fail "the backup is not the old image"
+	[[ $bak == "initramfs.bak.$(date +%m-%d-)"* ]] || fail "backup not named after today: $bak"
+	[[ $(stat -c %a "$B/initramfs.img") == 600 ]] || fail "image mode $(stat -c %a "$B/initramfs.img")"
+
+	local n
+	n=$(ls "$B" | grep -c '\.bak\.')
+	quick -f --no-backup "$B/initramfs.img"
+	[[ $status -eq 0 ]] || fail "$err"
+	[[ $(ls "$B" | grep -c '\.bak\.') -eq $n ]] || fail "--no-backup made a backup: $(listing "$B")"
+}
+
+@test "a name without .img gets .bak.MM-DD-HHMMSS appended" {
+	fake_sysroot
+	quick "$B/initrd"
+	quick -f -a fake_blk_legacy "$B/initrd"
+	[[ $status -eq 0 ]] || fail "$err"
+	ls "$B" | grep -qE '^initrd\.bak\.[0-9]{2}-[0-9]{2}-[0-9]{6}$' || fail "no initrd.bak.*: $(listing "$B")"
+}
+
+@test "backups= in ramforge.conf bounds the backups of an image; the oldest go first" {
+	old_image
+	rfconf 'backups="2"'
+	local i
+	for i in 1 2 3; do
+		quick -f "$B/initramfs.img"
+		[[ $status -eq 0 ]] || fail "$err"
+	done
+	[[ $(ls "$B" | grep -c '^initramfs\.bak\.') -eq 2 ]] || fail "expected 2 backups: $(listing "$B")"
+	[[ ! -e $B/initramfs.bak.01-01-000000.img ]] || fail "the oldest backup was kept"
+}
+
+@test "IMAGE that is a symlink: a clear error, the target untouched" {
+	old_image
+	ln -s initramfs.img "$B/link.img"
+	BEFORE=$(shas "$B")
+	quick -f "$B/link.img"
+	expect_error "$(re_escape "$B/link.img") is a symlink; name the file itself"
+	intact
+	[[ -L $B/link.img ]] || fail "the symlink was replaced"
+}
+
+@test "IMAGE that is a directory, or in a missing directory: a clear error" {
+	fake_sysroot
+	mkdir "$B/dir.img"
+	quick -f "$B/dir.img"
+	expect_error "$(re_escape "$B/dir.img") is a directory"
+	[[ -z $(ls -A "$B/dir.img") ]] || fail "something was written into the directory"
+	quick "$B/nodir/x.img"
+	expect_error "cannot write $(re_escape "$B/nodir/x.img"): directory $(re_escape "$B/nodir") does not exist"
+	[[ $(listing "$B") == dir.img ]] || fail "stray files: $(listing "$B")"
+}
+
+@test "IMAGE on a read-only mount: a clear error, the old image intact" {
+	B=$BATS_TEST_TMPDIR/ro
+	mount_tmpfs "$B" 8m
+	old_image
+	mount -o remount,ro "$B" || skip "cannot remount read-only here"
+	quick -f "$B/initramfs.img"
+	expect_error "cannot write $(re_escape "$B/initramfs.img"): $(re_escape "$B") is on a read-only filesystem; the old .* is intact"
+	intact
+}
+
+@test "ENOSPC before writing: refused by the free-space check, old image and backups intact" {
+	B=$BATS_TEST_TMPDIR/small
+	mount_tmpfs "$B" 2m
+	old_image
+	cloud_sysroot
+	rf build --sysroot "$S" --kver "$K" -f --compress none -a "$(all_modules)" "$B/initramfs.img"
+	expect_error "not enough space in $(re_escape "$B") for $(re_escape "$B/initramfs.img").*; the old $(re_escape "$B/initramfs.img") is intact"
+	intact
+}
+
+@test "ENOSPC while writing: old image and backups intact, no temporary file" {
+	B=$BATS_TEST_TMPDIR/small
+	mount_tmpfs "$B" 40m
+	old_image
+	cloud_sysroot
+	# --compress none: the image (about the size of the modules, ~90 MiB for this tree) cannot
+	# fit, while the up-front estimate for a compressed image may.
+	rf build --sysroot "$S" --kver "$K" -f --compress none -a "$(all_modules)" "$B/initramfs.img"
+	expect_error "(No space left on device|not enough space).*; the old $(re_escape "$B/initramfs.img") is intact"
+	intact
+	# The space is free again: a build that fits works.
+	fake_sysroot
+	quick -f "$B/initramfs.img"
+	[[ $status -eq 0 ]] || fail "a build after ENOSPC failed: $err"
+}
+
+@test "SIGTERM mid-write: exit 143, one clear line, old image intact, no temporary file" {
+	old_image
+	cloud_sysroot
+	slow_bg "$B/initramfs.img"
+	wait_writing "$pid" "$B"
+	kill -TERM "$pid"
+	local st=0
+	wait "$pid" || st=$?
+	pid=
+	[[ $st -eq 143 ]] || fail "exit $st, want 143 (did it finish before the signal?)" "$(cat "$BATS_TEST_TMPDIR/bg.err")"
+	[[ $(cat "$BATS_TEST_TMPDIR/bg.err") == "ramforge: error: interrupted by SIGTERM; $B/initramfs.img left as it was" ]] ||
+		fail "message: $(cat "$BATS_TEST_TMPDIR/bg.err")"
+	intact
+}
+
+@test "SIGINT mid-write: exit 130, old image intact, no temporary file" {
+	old_image
+	cloud_sysroot
+	slow_bg "$B/initramfs.img"
+	wait_writing "$pid" "$B"
+	kill -INT "$pid"
+	local st=0
+	wait "$pid" || st=$?
+	pid=
+	[[ $st -eq 130 ]] || fail "exit $st, want 130" "$(cat "$BATS_TEST_TMPDIR/bg.err")"
+	grep -qx "ramforge: error: interrupted by SIGINT; $B/initramfs.img left as it was" "$BATS_TEST_TMPDIR/bg.err" ||
+		fail "message: $(cat "$BATS_TEST_TMPDIR/bg.err")"
+	intact
+}
+
+@test "kill -9 mid-write: old image intact, no temporary file, the next build works" {
+	old_image
+	cloud_sysroot
+	slow_bg "$B/initramfs.img"
+	wait_writing "$pid" "$B"
+	kill -9 "$pid"
+	local st=0
+	wait "$pid" || st=$?
+	pid=
+	[[ $st -eq 137 ]] || fail "exit $st, want 137"
+	intact
+	fake_sysroot
+	quick -f "$B/initramfs.img"
+	[[ $status -eq 0 ]] || fail "the build after kill -9 failed: $err"
+	[[ $(ls -A "$B" | grep -c '^\.') -eq 0 ]] || fail "hidden files left: $(listing "$B")"
+}
+
+# holds_file PID DIR: PID has a file in DIR open (its temporary image).
+holds_file() {
+	local fd
+	for fd in /proc/"$1"/fd/*; do
+		[[ $(readlink "$fd" 2> /dev/null) == "$2"/* ]] && return 0
+	done
+	return 1
+}
+
+@test "two concurrent build -f of one IMAGE serialise: each backs up what the other wrote" {
+	old_image
+	cloud_sysroot
+	local st1=0 st2=0 p1 p2 final got
+	slow_bg "$B/initramfs.img"
+	p1=$pid
+	wait_writing "$p1" "$B"
+	"$RAMFORGE" build --sysroot "$S" --kver "$K" -f --compress gzip -a "$(all_modules)" "$B/initramfs.img" \
+		2> "$BATS_TEST_TMPDIR/e2" &
+	p2=$!
+	sleep 1
+	# While the first writes, the second waits for the lock and has written nothing.
+	kill -0 "$p1" 2> /dev/null || fail "the first build ended within a second: cannot check the overlap"
+	kill -0 "$p2" 2> /dev/null || fail "the second build did not wait:" "$(cat "$BATS_TEST_TMPDIR/e2")"
+	! holds_file "$p2" "$B" || fail "the second build writes while the first does"
+	wait "$p1" || st1=$?
+	wait "$p2" || st2=$?
+	pid=
+	[[ $st1 -eq 0 && $st2 -eq 0 ]] || fail "exits $st1 $st2" "$(cat "$BATS_TEST_TMPDIR/bg.err" "$BATS_TEST_TMPDIR/e2")"
+	gzip -t < "$B/initramfs.img" || fail "the final image is not a whole gzip stream"
+	final=$(sha "$B/initramfs.img")
+	# Serialised: the first backed up the old image, the second the first's (identical,
+	# reproducible) image.
+	got=$(cd "$B" && ls | grep -E '^initramfs\.bak\.[0-9-]+\.img$' | grep -v 01-01-000000 |
+		xargs sha256sum | cut -d' ' -f1 | sort | tr '\n' ' ')
+	[[ $got == "$(printf '%s\n' "$OLD" "$final" | sort | tr '\n' ' ')" ]] ||
+		fail "backups are not {old, new}: $got" "$(listing "$B")"
+	[[ $(sha "$B/initramfs.bak.01-01-000000.img") == "$OLD" ]] || fail "the old backup changed"
+	[[ $(ls -A "$B" | grep -c '^\.') -eq 0 ]] || fail "hidden files left: $(listing "$B")"
+}
