@@ -1,0 +1,79 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Boot-time benchmark: QEMU under TCG (software emulation, same kernel, disk and VM for every
+# image), median of RUNS boots (default 5) each of
+#   - time to root: the guest's /proc/uptime when the root filesystem's /sbin/init prints its
+#     marker (kernel start -> real init), for the S1 image (virtio_pci virtio_blk ext4);
+#   - the init's own time, from its first instruction to the exec of the real init (its log);
+#   - S2 (every module under kernel/drivers/{ata,block,md,nvme,scsi,virtio,usb/storage} and
+#     kernel/fs): the init's time loading in parallel against ramforge.threads=1;
+#   - dracut's image for S1 where dracut is installed (its minimal module set).
+# Also prints the S1 image's size, compressed and not. Not part of `make check`.
+# Usage: bench/boot.sh [RAMFORGE]    BENCH_KERNEL=full|cloud (default full), RUNS=5
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+rf=${1:-$top/${BUILD:-build}/ramforge}
+runs=${RUNS:-5}
+flavour=${BENCH_KERNEL:-full}
+read -r root kver < <("$top/tests/fixtures/fetch-kernel" "$flavour")
+kmoddir=$root/lib/modules/$kver
+vmlinuz=$root/boot/vmlinuz-$kver
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/sys/etc/modprobe.d" "$work/sys/lib/modules"
+ln -s "$kmoddir" "$work/sys/lib/modules/$kver"
+uuid=$("$top/tests/fixtures/mkrootdisk" "$work/root.img")
+
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# boot_once IMAGE APPEND -> "uptime_at_marker init_ms" (or "- -" when the root was not reached)
+boot_once() {
+	local log=$work/console.log up ms
+	timeout 300 qemu-system-x86_64 -accel tcg -m 512 -nographic -no-reboot -kernel "$vmlinuz" \
+		-initrd "$1" -append "console=ttyS0 $2" \
+		-drive "file=$work/root.img,if=virtio,format=raw,snapshot=on" 2>&1 | tr -d '\r' > "$log" || true
+	up=$(sed -n 's/^RAMFORGE-ROOT-REACHED uptime=//p' "$log")
+	ms=$(sed -n 's/.*ramforge-init: mounted .* init took \([0-9]*\) ms.*/\1/p' "$log" | head -n1)
+	echo "${up:--} ${ms:--}"
+}
+
+# measure LABEL IMAGE APPEND: RUNS boots, medians printed as one row
+measure() {
+	local label=$1 img=$2 append=$3 ups=() mss=() up ms
+	for ((i = 0; i < runs; i++)); do
+		read -r up ms < <(boot_once "$img" "$append")
+		[[ $up == - ]] && { echo "  $label: boot $((i + 1)) did not reach the root (see below)"; tail -n 30 "$work/console.log"; return 1; }
+		ups+=("$up")
+		[[ $ms != - ]] && mss+=("$ms")
+	done
+	printf '  %-38s time to root %6s s   init %6s ms   (runs: %s)\n' "$label" \
+		"$(printf '%s\n' "${ups[@]}" | median)" \
+		"$( ((${#mss[@]})) && printf '%s\n' "${mss[@]}" | median || echo -)" "${ups[*]}"
+}
+
+names_under() {
+	(cd "$kmoddir" && find "$@" -name '*.ko*' 2>/dev/null) |
+		sed -e 's,.*/,,' -e 's/\.ko.*//' -e 's/-/_/g' | sort -u | tr '\n' ' '
+}
+
+echo "boot benchmark: kernel $kver, qemu -accel tcg -m 512, median of $runs boots"
+"$rf" build -q -f --no-backup --sysroot "$work/sys" -k "$kver" -a "virtio_pci virtio_blk ext4" "$work/s1.img"
+echo "  S1 image: $(stat -c %s "$work/s1.img") bytes compressed, $(zstd -dc "$work/s1.img" | wc -c) bytes uncompressed"
+measure "ramforge S1, root=UUID=" "$work/s1.img" "root=UUID=$uuid"
+
+s2=$(names_under kernel/drivers/ata kernel/drivers/block kernel/drivers/md kernel/drivers/nvme \
+	kernel/drivers/scsi kernel/drivers/virtio kernel/drivers/usb/storage kernel/fs)
+"$rf" build -q -f --no-backup --sysroot "$work/sys" -k "$kver" -a "$s2" "$work/s2.img"
+echo "  S2 image: $(wc -w <<< "$s2") modules asked for, $(stat -c %s "$work/s2.img") bytes compressed"
+measure "ramforge S2, parallel loading" "$work/s2.img" "root=UUID=$uuid"
+measure "ramforge S2, ramforge.threads=1" "$work/s2.img" "root=UUID=$uuid ramforge.threads=1"
+
+if command -v dracut >/dev/null; then
+	dracut -q -f --no-hostonly --kver "$kver" --kmoddir "$kmoddir" \
+		-m "base rootfs-block kernel-modules" --add-drivers "virtio_pci virtio_blk ext4" \
+		"$work/dracut.img"
+	echo "  dracut S1 image: $(stat -c %s "$work/dracut.img") bytes"
+	measure "dracut S1 (base rootfs-block)" "$work/dracut.img" "root=UUID=$uuid"
+else
+	echo "  dracut: not installed, not measured (apt-get install dracut-core)"
+fi

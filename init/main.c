@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ramforge-init: the /init of a ramforge image. It executes the load plan the builder wrote,
+ * finds and mounts the root filesystem and hands over to the real init. Read top to bottom.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "cmdline.h"
+#include "emergency.h"
+#include "log.h"
+#include "modload.h"
+#include "mounts.h"
+#include "rootdev.h"
+#include "shared/plan.h"
+#include "switchroot.h"
+
+#define NEWROOT "/sysroot"
+#define DEFAULT_TIMEOUT 30
+
+/* A whole small file (the command line, the plan), NUL-terminated. NULL when unreadable. */
+static char *slurp(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap), *p;
+	ssize_t got;
+
+	while (fd >= 0 && buf && (got = read(fd, buf + n, cap - n - 1)) > 0) {
+		n += (size_t)got;
+		if (cap - n < 2 && (p = realloc(buf, cap *= 2)))
+			buf = p;
+		else if (cap - n < 2)
+			break;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (fd < 0 || !buf) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
+
+/* The plan, or an empty one (a kernel with everything built in needs none). */
+static void read_plan(struct rf_plan *plan)
+{
+	char err[256] = "";
+	size_t len = 0;
+	char *text = slurp("/" RF_PLAN_PATH, &len);
+	struct utsname u;
+
+	if (!text)
+		rf_notice("no load plan (/%s): no modules to load", RF_PLAN_PATH);
+	else if (rf_plan_parse(plan, text, len, err, sizeof(err)) < 0)
+		rf_error("/%s: %s: loading no modules", RF_PLAN_PATH, err);
+	free(text);
+	if (plan->kver && uname(&u) == 0 && strcmp(u.release, plan->kver) != 0)
+		rf_error("this image is for kernel %s but %s is running: its modules will not load",
+			 plan->kver, u.release);
+}
+
+/* How long to wait for the root: rd.timeout= (0: forever), else forever with rootwait, else
+ * the default. */
+static int root_timeout(const struct rf_cmdline *cmd)
+{
+	if (cmd->timeout >= 0)
+		return cmd->timeout == 0 ? -1 : cmd->timeout;
+	return cmd->rootwait ? -1 : DEFAULT_TIMEOUT;
+}
+
+static int wait_after_failure(const struct rf_cmdline *cmd)
+{
+	return cmd->timeout > 0 ? cmd->timeout : DEFAULT_TIMEOUT;
+}
+
+static void __attribute__((noreturn)) fail(const char *why, const struct rf_cmdline *cmd,
+					   struct rf_loader *loader)
+{
+	rf_emergency_report(why, cmd, loader);
+	rf_emergency(true, wait_after_failure(cmd));
+	for (;;)
+		pause(); /* not reached: rf_emergency(true) reboots */
+}
+
+static void stop_if(enum rf_break at, const char *name, const struct rf_cmdline *cmd,
+		    struct rf_loader *loader)
+{
+	char why[64];
+
+	if (cmd->brk != at)
+		return;
+	snprintf(why, sizeof(why), "rd.break=%s", name);
+	rf_emergency_report(why, cmd, loader);
+	rf_emergency(false, wait_after_failure(cmd));
+}
+
+int main(int argc, char **argv)
+{
+	double started = rf_uptime();
+	struct rf_cmdline cmd = { 0 };
+	struct rf_plan plan = { 0 };
+	struct rf_loader loader;
+	char dev[256], init[256], why[512];
+	char *cmdline;
+	int r;
+
+	(void)argc;
+	/* 1. The early filesystems, the command line, the log. */
+	r = rf_mounts_setup();
+	cmdline = slurp("/proc/cmdline", NULL);
+	if (rf_cmdline_parse(&cmd, cmdline ? cmdline : "") < 0)
+		cmd.timeout = -1;
+	free(cmdline);
+	rf_log_open(cmd.quiet, cmd.debug);
+	rf_info("started at %.3f s", started);
+	if (r < 0)
+		rf_warn("mounting the early filesystems: %s", strerror(-r));
+
+	/* 2. The modules the builder chose: the early ones before anything else. */
+	read_plan(&plan);
+	if (rf_loader_init(&loader, &plan, &cmd) < 0)
+		fail("out of memory preparing the module loader", &cmd, NULL);
+	if (rf_loader_start(&loader, false) < 0)
+		fail("cannot start the module loader", &cmd, &loader);
+	rf_loader_wait(&loader);
+	rf_debug("early modules done at %.3f s", rf_uptime());
+
+	/* 3. The rest load meanwhile; find the root device. */
+	if (rf_loader_start(&loader, true) < 0)
+		rf_loader_wait(&loader);
+	if (cmd.rootdelay > 0) {
+		rf_info("rootdelay: waiting %d s", cmd.rootdelay);
+		sleep((unsigned)cmd.rootdelay);
+	}
+	stop_if(RF_BREAK_PRE_MOUNT, "pre-mount", &cmd, &loader);
+	if (rf_rootdev_find(cmd.root, root_timeout(&cmd), dev, sizeof(dev), why, sizeof(why)) < 0) {
+		rf_loader_wait(&loader);
+		fail(why, &cmd, &loader);
+	}
+	rf_debug("root device %s found at %.3f s", dev, rf_uptime());
+
+	/* 4. Mount it, and let the module loading finish before the hand-over. */
+	if (rf_rootdev_mount(dev, cmd.rootfstype, cmd.rootflags, cmd.rw, NEWROOT, why,
+			     sizeof(why)) < 0) {
+		rf_loader_wait(&loader);
+		fail(why, &cmd, &loader);
+	}
+	rf_loader_wait(&loader);
+	rf_loader_report(&loader, RF_LOG_DEBUG);
+	stop_if(RF_BREAK_PRE_SWITCH_ROOT, "pre-switch-root", &cmd, &loader);
+
+	/* 5. Hand over: the real init, in the real root. */
+	if (rf_switchroot_find_init(NEWROOT, cmd.init, init, sizeof(init), why, sizeof(why)) < 0)
+		fail(why, &cmd, &loader);
+	rf_info("mounted %s on / (%s); running %s; init took %.0f ms (%.3f s to %.3f s)", dev,
+		cmd.rw ? "rw" : "ro", init, (rf_uptime() - started) * 1000, started, rf_uptime());
+	rf_loader_free(&loader);
+	rf_log_close();
+	argv[0] = init;
+	rf_switchroot(NEWROOT, init, argv, why, sizeof(why));
+	rf_log_open(cmd.quiet, cmd.debug);
+	fail(why, &cmd, NULL);
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Loading the plan's modules: in dependency order, independent ones in parallel on a small pool
+ * of threads, with the plan's and the command line's options, skipping what the command line
+ * denies. A failed hard dependency stops its dependents; a failed softdep target does not.
+ * Every outcome is kept for the failure report. Messages go to the init's log.
+ * Ownership: the loader borrows plan and cmdline (they must outlive it); rf_loader_free
+ * releases the rest. Errors: -errno (-ENOMEM, or pthread's error).
+ */
+#pragma once
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cmdline.h"
+#include "shared/plan.h"
+
+enum rf_modstate {
+	RF_MOD_PENDING,
+	RF_MOD_RUNNING,
+	RF_MOD_LOADED,
+	RF_MOD_BUILTIN, /* built into the kernel */
+	RF_MOD_PRESENT, /* EEXIST: already loaded */
+	RF_MOD_FAILED,
+	RF_MOD_SKIPPED, /* denied, or a hard dependency failed */
+};
+
+struct rf_modresult {
+	enum rf_modstate state;
+	int err;        /* errno of a failure */
+	char why[128];  /* why it failed or was skipped */
+	double seconds; /* time spent loading */
+};
+
+#define RF_LOADER_MAX_THREADS 16
+
+struct rf_loader {
+	const struct rf_plan *plan;
+	const struct rf_cmdline *cmd;
+	char moddir[256];     /* /lib/modules/KVER */
+	char kcomp[32];       /* /sys/module/compression: what the kernel decompresses itself */
+	struct rf_modresult *res;
+	size_t **waits;       /* per module: earlier modules it must wait for */
+	size_t *nwaits;
+	bool *early;          /* early, or needed by an early module */
+	bool late_started;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t threads[RF_LOADER_MAX_THREADS];
+	int nthreads, running;
+};
+
+int rf_loader_init(struct rf_loader *l, const struct rf_plan *plan, const struct rf_cmdline *cmd);
+/* Start loading: the early modules only, or (late) all the rest as well. Returns at once. */
+int rf_loader_start(struct rf_loader *l, bool late);
+/* Wait until the started threads have finished their work. */
+void rf_loader_wait(struct rf_loader *l);
+/* Log at prio which modules were loaded, which failed (with errors) and which were skipped. */
+void rf_loader_report(struct rf_loader *l, int prio);
+void rf_loader_free(struct rf_loader *l);

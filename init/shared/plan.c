@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The load plan's parser (used by ramforge-init) and serializer (used by the builder).
+ * The format is documented in plan.h. Plain C and libc only: both programs compile this file.
+ */
+#include "plan.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Dependency lists as written, kept until every name is known (POST may name a later module). */
+struct raw_lists {
+	char *deps, *pre, *post;
+};
+
+static int bad(char *errbuf, size_t errlen, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int bad(char *errbuf, size_t errlen, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+	int n = 0;
+
+	if (!errbuf || !errlen)
+		return -EINVAL;
+	if (line)
+		n = snprintf(errbuf, errlen, "line %u: ", line);
+	if (n < 0 || (size_t)n >= errlen)
+		return -EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(errbuf + n, errlen - n, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* Cut the next space-separated field off *s; NULL when there is none. */
+static char *field(char **s)
+{
+	char *f = *s, *sp;
+
+	if (!f || !*f)
+		return NULL;
+	sp = strchr(f, ' ');
+	if (sp) {
+		*sp = '\0';
+		*s = sp + 1;
+	} else {
+		*s = NULL;
+	}
+	return f;
+}
+
+static int resolve_list(struct rf_plan *plan, size_t self, char *list, size_t **out, size_t *nout,
+			unsigned line, char *errbuf, size_t errlen)
+{
+	size_t cap = 1;
+	char *save = NULL, *name;
+
+	*out = NULL;
+	*nout = 0;
+	if (strcmp(list, "-") == 0)
+		return 0;
+	for (const char *c = list; *c; c++)
+		cap += *c == ',';
+	*out = calloc(cap, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+		long i = rf_plan_find(plan, name);
+
+		if (i < 0)
+			return bad(errbuf, errlen, line, "%s names %s, which is not in the plan",
+				   plan->mods[self].name, name);
+		if ((size_t)i == self)
+			return bad(errbuf, errlen, line, "%s depends on itself", name);
+		(*out)[(*nout)++] = (size_t)i;
+	}
+	return 0;
+}
+
+static int parse_mod(struct rf_plan *plan, struct raw_lists *raw, char *rest, unsigned line,
+		     char *errbuf, size_t errlen)
+{
+	struct rf_plan_mod *m = &plan->mods[plan->n];
+	char *name = field(&rest), *path = field(&rest), *when = field(&rest);
+	char *deps = field(&rest), *pre = field(&rest), *post = field(&rest);
+
+	if (!post || !*name || !*path || !*when || !*deps || !*pre || !*post)
+		return bad(errbuf, errlen, line, "mod needs NAME PATH WHEN DEPS PRE POST");
+	if (strcmp(when, "early") != 0 && strcmp(when, "late") != 0)
+		return bad(errbuf, errlen, line, "WHEN is '%s', not early or late", when);
+	if (rf_plan_find(plan, name) >= 0)
+		return bad(errbuf, errlen, line, "module %s appears twice", name);
+	memset(m, 0, sizeof(*m));
+	m->name = strdup(name);
+	m->path = strcmp(path, "-") == 0 ? NULL : strdup(path);
+	m->options = rest && *rest ? strdup(rest) : NULL;
+	m->early = strcmp(when, "early") == 0;
+	plan->n++;
+	if (!m->name || (strcmp(path, "-") != 0 && !m->path) || (rest && *rest && !m->options))
+		return -ENOMEM;
+	raw[plan->n - 1] = (struct raw_lists){ deps, pre, post };
+	return 0;
+}
+
+static int parse_line(struct rf_plan *plan, struct raw_lists *raw, char *s, unsigned line,
+		      bool *seen_header, char *errbuf, size_t errlen)
+{
+	char *key;
+
+	if (!*s || *s == '#')
+		return 0;
+	key = field(&s);
+	if (!*seen_header) {
+		if (strcmp(key, "ramforge-plan") != 0 || !s)
+			return bad(errbuf, errlen, line, "not a ramforge load plan");
+		if (strcmp(s, "1") != 0)
+			return bad(errbuf, errlen, line, "plan version %s, this init reads version %d",
+				   s, RF_PLAN_VERSION);
+		*seen_header = true;
+		return 0;
+	}
+	if (strcmp(key, "kver") == 0) {
+		if (!s || !*s || plan->kver)
+			return bad(errbuf, errlen, line, "kver needs one value, once");
+		plan->kver = strdup(s);
+		return plan->kver ? 0 : -ENOMEM;
+	}
+	if (strcmp(key, "mod") == 0)
+		return parse_mod(plan, raw, s, line, errbuf, errlen);
+	return bad(errbuf, errlen, line, "unknown record '%s'", key);
+}
+
+static int resolve_all(struct rf_plan *plan, struct raw_lists *raw, const unsigned *lines,
+		       char *errbuf, size_t errlen)
+{
+	for (size_t i = 0; i < plan->n; i++) {
+		struct rf_plan_mod *m = &plan->mods[i];
+		int r = resolve_list(plan, i, raw[i].deps, &m->deps, &m->ndeps, lines[i], errbuf,
+				     errlen);
+
+		if (r >= 0)
+			r = resolve_list(plan, i, raw[i].pre, &m->pre, &m->npre, lines[i], errbuf,
+					 errlen);
+		if (r >= 0)
+			r = resolve_list(plan, i, raw[i].post, &m->post, &m->npost, lines[i], errbuf,
+					 errlen);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int rf_plan_parse(struct rf_plan *plan, const char *text, size_t len, char *errbuf, size_t errlen)
+{
+	size_t maxmods = 1;
+	char *buf = malloc(len + 1), *s, *nl;
+	struct raw_lists *raw = NULL;
+	unsigned *lines = NULL, line = 0;
+	bool header = false;
+	int r = -ENOMEM;
+
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	for (size_t i = 0; i < len; i++)
+		maxmods += text[i] == '\n';
+	plan->mods = calloc(maxmods, sizeof(*plan->mods));
+	raw = calloc(maxmods, sizeof(*raw));
+	lines = calloc(maxmods, sizeof(*lines));
+	if (!plan->mods || !raw || !lines)
+		goto out;
+	if (strlen(buf) != len) {
+		r = bad(errbuf, errlen, 0, "the plan holds a NUL byte");
+		goto out;
+	}
+	for (s = buf, r = 0; s && r >= 0; s = nl) {
+		nl = strchr(s, '\n');
+		if (nl)
+			*nl++ = '\0';
+		lines[plan->n] = ++line;
+		r = parse_line(plan, raw, s, line, &header, errbuf, errlen);
+	}
+	if (r >= 0 && !header)
+		r = bad(errbuf, errlen, 0, "empty plan: no 'ramforge-plan 1' line");
+	if (r >= 0 && !plan->kver)
+		r = bad(errbuf, errlen, 0, "the plan names no kver");
+	if (r >= 0)
+		r = resolve_all(plan, raw, lines, errbuf, errlen);
+out:
+	free(buf);
+	free(raw);
+	free(lines);
+	if (r < 0)
+		rf_plan_free(plan);
+	return r;
+}
+
+static bool word_ok(const char *s)
+{
+	if (!s || !*s)
+		return false;
+	for (; *s; s++)
+		if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == ',')
+			return false;
+	return true;
+}
+
+static int put_list(FILE *f, const struct rf_plan *plan, const size_t *v, size_t n)
+{
+	if (!n)
+		return fputs(" -", f) < 0 ? -EIO : 0;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] >= plan->n)
+			return -EINVAL;
+		if (fprintf(f, "%c%s", i ? ',' : ' ', plan->mods[v[i]].name) < 0)
+			return -EIO;
+	}
+	return 0;
+}
+
+static int put_mod(FILE *f, const struct rf_plan *plan, const struct rf_plan_mod *m)
+{
+	int r;
+
+	if (!word_ok(m->name) || (m->path && !word_ok(m->path)) ||
+	    (m->options && strpbrk(m->options, "\n\r")))
+		return -EINVAL;
+	if (fprintf(f, "mod %s %s %s", m->name, m->path ? m->path : "-",
+		    m->early ? "early" : "late") < 0)
+		return -EIO;
+	r = put_list(f, plan, m->deps, m->ndeps);
+	if (r >= 0)
+		r = put_list(f, plan, m->pre, m->npre);
+	if (r >= 0)
+		r = put_list(f, plan, m->post, m->npost);
+	if (r >= 0 && m->options && *m->options && fprintf(f, " %s", m->options) < 0)
+		r = -EIO;
+	if (r >= 0 && fputc('\n', f) == EOF)
+		r = -EIO;
+	return r;
+}
+
+int rf_plan_format(const struct rf_plan *plan, char **out, size_t *outlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int r = 0;
+
+	if (!word_ok(plan->kver))
+		return -EINVAL;
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return -ENOMEM;
+	if (fprintf(f, "ramforge-plan %d\nkver %s\n", RF_PLAN_VERSION, plan->kver) < 0)
+		r = -EIO;
+	for (size_t i = 0; i < plan->n && r >= 0; i++)
+		r = put_mod(f, plan, &plan->mods[i]);
+	if (fclose(f) != 0 && r >= 0)
+		r = -ENOMEM;
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+long rf_plan_find(const struct rf_plan *plan, const char *name)
+{
+	for (size_t i = 0; i < plan->n; i++)
+		if (strcmp(plan->mods[i].name, name) == 0)
+			return (long)i;
+	return -1;
+}
+
+void rf_plan_free(struct rf_plan *plan)
+{
+	if (!plan)
+		return;
+	for (size_t i = 0; i < plan->n; i++) {
+		struct rf_plan_mod *m = &plan->mods[i];
+
+		free(m->name);
+		free(m->path);
+		free(m->options);
+		free(m->deps);
+		free(m->pre);
+		free(m->post);
+	}
+	free(plan->mods);
+	free(plan->kver);
+	plan->mods = NULL;
+	plan->kver = NULL;
+	plan->n = 0;
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The load plan: what the builder decided and the init executes. Defined once, here; the builder
+ * writes it (rf_plan_format) and ramforge-init reads it (rf_plan_parse). Plain C and libc only.
+ *
+ * File: RF_PLAN_PATH inside the image, UTF-8 text, one record a line, fields separated by one
+ * space. Blank lines and lines starting with '#' are ignored.
+ *
+ *   ramforge-plan 1                       first line: format and version
+ *   kver 6.1.0-13-cloud-amd64             the kernel the plan is for (its module tree)
+ *   mod NAME PATH WHEN DEPS PRE POST [OPTIONS...]
+ *
+ * One `mod` line per module, in a valid load order: every module after its hard dependencies
+ * and its pre softdeps.
+ *   NAME     kmod-normalised module name ('_', never '-'), unique in the plan
+ *   PATH     file relative to /lib/modules/KVER ("kernel/fs/ext4/ext4.ko.zst"); "-" when the
+ *            module is built into the kernel (satisfied, nothing to load)
+ *   WHEN     "early": loaded before the root device is looked for; "late": loaded meanwhile
+ *   DEPS     hard dependencies (transitive, like modules.dep), PRE and POST the softdep
+ *            targets that are in the plan: comma-separated NAMEs, "-" for none. A failed hard
+ *            dependency stops the module; a failed softdep is reported and skipped.
+ *   OPTIONS  the rest of the line, verbatim: parameters as for modprobe ("k=v k2=\"a b\""),
+ *            from `options NAME ...` in the image's modprobe.d; may be empty
+ *
+ * Ownership: rf_plan_parse fills a zero-initialised struct rf_plan that the caller releases with
+ * rf_plan_free. rf_plan_format only reads the plan (its strings may be borrowed) and returns a
+ * malloc'd text. Errors: -errno (-EINVAL for malformed input, the line in errbuf), -ENOMEM.
+ */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+
+#define RF_PLAN_PATH "etc/ramforge/plan" /* inside the image, no leading '/' */
+#define RF_PLAN_VERSION 1
+
+struct rf_plan_mod {
+	char *name;
+	char *path;    /* NULL: built into the kernel */
+	char *options; /* NULL or "" when none */
+	bool early;
+	size_t *deps; /* indices into rf_plan.mods */
+	size_t ndeps;
+	size_t *pre;
+	size_t npre;
+	size_t *post;
+	size_t npost;
+};
+
+struct rf_plan {
+	char *kver;
+	struct rf_plan_mod *mods;
+	size_t n;
+};
+
+/* Parse text (len bytes, need not be NUL-terminated) into plan. On -EINVAL, errbuf (if given)
+ * holds "line N: what". */
+int rf_plan_parse(struct rf_plan *plan, const char *text, size_t len, char *errbuf,
+		  size_t errlen);
+
+/* Serialise plan into *out (malloc'd, NUL-terminated; *outlen without the NUL). -EINVAL when a
+ * name or path is empty or holds white space, options hold a newline, or an index is out of
+ * range. */
+int rf_plan_format(const struct rf_plan *plan, char **out, size_t *outlen);
+
+/* Index of the module called name, or -1. */
+long rf_plan_find(const struct rf_plan *plan, const char *name);
+
+/* Free everything rf_plan_parse allocated; the plan is left empty. NULL-safe. */
+void rf_plan_free(struct rf_plan *plan);

@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: MIT
+# Shared helpers for the boot tests: a root disk (tests/fixtures/mkrootdisk), an image built by
+# `ramforge build` for Debian's cloud kernel (fixture RF_CLOUD_ROOT/RF_CLOUD_KVER), and a QEMU
+# boot under TCG (never KVM) whose console output the tests assert on.
+
+BOOT_TIMEOUT=${RF_BOOT_TIMEOUT:-120} # seconds for one boot, a hard stop for a hung guest
+
+fail() {
+	printf '%s\n' "$@" >&2
+	return 1
+}
+
+# Skip (with the reason) when the fixtures or tools are missing: `make check` prepares them.
+need_boot() {
+	[[ -n ${RF_CLOUD_ROOT:-} && -n ${RF_CLOUD_KVER:-} ]] ||
+		skip "RF_CLOUD_ROOT is not set: run through 'make check' (tests/fixtures/prepare)"
+	command -v qemu-system-x86_64 >/dev/null || skip "needs qemu-system-x86_64 (apt-get install qemu-system-x86)"
+	[[ -x ${RAMFORGE:-} ]] || fail "RAMFORGE is not set or not executable: '${RAMFORGE:-}'"
+	INIT=${RAMFORGE_INIT:-$(dirname "$RAMFORGE")/ramforge-init}
+	[[ -x $INIT ]] || fail "ramforge-init not found at $INIT"
+	KVER=$RF_CLOUD_KVER
+	VMLINUZ=$RF_CLOUD_ROOT/boot/vmlinuz-$KVER
+}
+
+# A disk shared by a file's tests: BATS_FILE_TMPDIR/root.img with a known UUID and label.
+ROOT_UUID=5a4c1f9e-7d2b-4c3a-9e1f-2b8d6a0c4e71
+ROOT_LABEL=rfbootroot
+make_root_disk() { # [-p MOD/PARAM]...
+	[[ -e $BATS_FILE_TMPDIR/root.img ]] && return 0
+	"$RF_TOP/tests/fixtures/mkrootdisk" "$BATS_FILE_TMPDIR/root.img" -U "$ROOT_UUID" \
+		-L "$ROOT_LABEL" "$@" >/dev/null
+}
+
+# The same filesystem in partition 1 ("rfpart") of a GPT disk: BATS_FILE_TMPDIR/gpt.img.
+ROOT_PARTUUID=0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9
+make_gpt_disk() {
+	[[ -e $BATS_FILE_TMPDIR/gpt.img ]] && return 0
+	"$RF_TOP/tests/fixtures/mkrootdisk" "$BATS_FILE_TMPDIR/gpt.img" -U "$ROOT_UUID" \
+		-L "$ROOT_LABEL" -g "$ROOT_PARTUUID" >/dev/null
+}
+
+# build_image OUT SYSROOT [ramforge build options...]: an image for the cloud kernel whose
+# modules come from SYSROOT/lib/modules/KVER (a link to the fixture tree unless the test made
+# its own), config from SYSROOT.
+build_image() {
+	local out=$1 sysroot=$2
+	shift 2
+	run "$RAMFORGE" build --sysroot "$sysroot" -k "$KVER" --init "$INIT" --no-backup -f "$@" "$out"
+	[[ $status -eq 0 ]] || fail "ramforge build failed ($status):" "$output"
+}
+
+# A sysroot over the fixture tree: BATS_TEST_TMPDIR/sysroot (or $1).
+make_sysroot() {
+	S=${1:-$BATS_TEST_TMPDIR/sysroot}
+	mkdir -p "$S/etc/modprobe.d" "$S/lib/modules"
+	[[ -e $S/lib/modules/$KVER ]] || ln -sfn "$RF_CLOUD_ROOT/lib/modules/$KVER" "$S/lib/modules/$KVER"
+}
+
+# boot IMAGE APPEND [disk: virtio|scsi|gpt|none]: boot under TCG (gpt: BATS_FILE_TMPDIR/gpt.img
+# on virtio, see make_gpt_disk); console output in $output and
+# BATS_TEST_TMPDIR/console.log, QEMU's (or timeout's) exit code in $status, seconds in $took.
+boot() {
+	local img=$1 append=$2 disk=${3:-virtio} t0 drive=()
+	case $disk in
+	virtio) drive=(-drive "file=$BATS_FILE_TMPDIR/root.img,if=virtio,format=raw,snapshot=on") ;;
+	scsi) drive=(-device virtio-scsi-pci,id=scsi0
+		-drive "file=$BATS_FILE_TMPDIR/root.img,if=none,format=raw,snapshot=on,id=root0"
+		-device scsi-hd,drive=root0,bus=scsi0.0) ;;
+	gpt) drive=(-drive "file=$BATS_FILE_TMPDIR/gpt.img,if=virtio,format=raw,snapshot=on") ;;
+	none) drive=() ;;
+	esac
+	t0=$(date +%s)
+	run timeout "$BOOT_TIMEOUT" qemu-system-x86_64 -accel tcg -m 512 -nographic -no-reboot \
+		-kernel "$VMLINUZ" -initrd "$img" -append "console=ttyS0 panic=-1 $append" \
+		"${drive[@]}"
+	took=$(($(date +%s) - t0))
+	output=$(tr -d '\r' <<< "$output")
+	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/console.log"
+	[[ $status -ne 124 ]] || fail "the guest did not stop within $BOOT_TIMEOUT s" "$(tail -n 40 <<< "$output")"
+}
+
+# assert_console PATTERN...: each (an extended regex) matches some line the guest printed.
+assert_console() {
+	local p
+	for p in "$@"; do
+		grep -qE -- "$p" <<< "$output" ||
+			fail "the guest never printed /$p/; the last lines were:" "$(tail -n 40 <<< "$output")"
+	done
+}
+
+refute_console() {
+	local p
+	for p in "$@"; do
+		! grep -qE -- "$p" <<< "$output" ||
+			fail "the guest printed /$p/:" "$(grep -E -- "$p" <<< "$output")"
+	done
+}
+
+# The root was reached: the marker of the root's /sbin/init, which runs as process 1.
+assert_reached_root() {
+	assert_console '^RAMFORGE-ROOT-REACHED uptime=' '^RF-PID: 1$'
+}
+
+# The names the guest listed from /proc/modules.
+guest_modules() {
+	sed -n 's/^RF-MODULES: //p' <<< "$output" | tr -d '\r'
+}
+
+assert_module_loaded() {
+	local m
+	for m in "$@"; do
+		[[ " $(guest_modules) " == *" $m "* ]] || fail "$m is not in the guest's /proc/modules: $(guest_modules)"
+	done
+}
+
+refute_module_loaded() {
+	local m
+	for m in "$@"; do
+		[[ " $(guest_modules) " != *" $m "* ]] || fail "$m is in the guest's /proc/modules: $(guest_modules)"
+	done
+}
