@@ -27,7 +27,7 @@ s2=$(names_under kernel/drivers/ata kernel/drivers/block kernel/drivers/md kerne
 s3=$(names_under kernel)
 
 rf_cmd() { # set level -> command line
-	echo "$rf build -q -f --no-backup --sysroot $work/sys -k $kver --kmoddir $kmoddir -a \"$1\" $work/rf.img"
+	echo "$rf build -q -f --no-backup --sysroot $work/sys -k $kver --kmoddir $kmoddir --drivers \"$1\" $work/rf.img"
 }
 
 bench_set() { # label names

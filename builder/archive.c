@@ -132,17 +132,31 @@ static void fill_entry(struct archive_entry *ae, const struct rf_entry *e, size_
 	}
 }
 
+static uint64_t data_bytes(const struct rf_manifest *m)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < m->n; i++)
+		sum += m->v[i].size;
+	return sum;
+}
+
 static int write_entries(struct archive *a, struct rf_zsink *z, const struct rf_manifest *m,
-			 time_t mtime, struct rf_err *err)
+			 const struct rf_archive_opts *o, struct rf_err *err)
 {
 	struct archive_entry *ae = archive_entry_new();
 	unsigned char *buf = malloc(READ_CHUNK);
 	int r = ae && buf ? 0 : rf_fail(err, -ENOMEM, "writing the image: %s", strerror(ENOMEM));
+	uint64_t total = o->progress ? data_bytes(m) : 0, done = 0;
 
 	for (size_t i = 0; r >= 0 && i < m->n; i++) {
 		const struct rf_entry *e = &m->v[i];
 
-		fill_entry(ae, e, i + 1, mtime);
+		if (o->progress) {
+			o->progress(o->progress_data, done, total);
+			done += e->size;
+		}
+		fill_entry(ae, e, i + 1, o->mtime);
 		if (archive_write_header(a, ae) != ARCHIVE_OK) {
 			r = la_fail(a, z, err, e->path);
 		} else if (e->type == RF_ENTRY_FILE) {
@@ -180,7 +194,7 @@ int64_t rf_archive_write(const struct rf_manifest *m, int fd, const struct rf_ar
 		r = la_fail(a, z, err, "cpio");
 		goto out;
 	}
-	r = write_entries(a, z, m, o->mtime, err);
+	r = write_entries(a, z, m, o, err);
 	/* close writes the "TRAILER!!!" entry the kernel stops at. */
 	if (r >= 0 && archive_write_close(a) != ARCHIVE_OK)
 		r = la_fail(a, z, err, "TRAILER!!!");

@@ -21,6 +21,10 @@ struct rf_archive_opts {
 	int level;     /* -1: ramforge's default for that compressor */
 	int threads;   /* zstd/xz worker threads; 0: one per CPU */
 	time_t mtime;  /* every entry's mtime (SOURCE_DATE_EPOCH, or 0) */
+	/* Called after each entry with the bytes of entry data written so far and in all; may be
+	 * NULL. For a progress display: it must not fail. */
+	void (*progress)(void *data, uint64_t done, uint64_t total);
+	void *progress_data;
 };
 
 /* "zstd" -> RF_COMPRESS_ZSTD ...; -EINVAL for an unknown name. */

@@ -117,18 +117,44 @@ static uint64_t manifest_bytes(const struct rf_manifest *m)
 	return sum;
 }
 
+/* A progress line on a terminal, once the build has run for a second. */
+struct progress {
+	double start;
+	bool shown;
+};
+
+static void show_progress(void *data, uint64_t done, uint64_t total)
+{
+	struct progress *p = data;
+
+	if (!total || rf_now() - p->start < 1.0)
+		return;
+	fprintf(stderr, "\rramforge: writing image: %3d%% (%llu of %llu MiB)",
+		(int)(done * 100 / total), (unsigned long long)(done >> 20),
+		(unsigned long long)(total >> 20));
+	p->shown = true;
+}
+
 /* Write the archive through the installer: nothing replaces IMAGE unless all of it worked. */
 static int write_image(const struct rf_manifest *m, const struct rf_archive_opts *a,
 		       const struct rf_install_opts *io, struct rf_err *err)
 {
 	struct rf_install *ins = NULL;
 	double t0 = rf_now();
+	struct progress p = { .start = t0 };
+	struct rf_archive_opts ao = *a;
 	int64_t bytes;
 	int r = rf_install_begin(&ins, io, err);
 
 	if (r < 0)
 		return r;
-	bytes = rf_archive_write(m, rf_install_fd(ins), a, err);
+	if (isatty(STDERR_FILENO) && rf_log_get_level() >= RF_LOG_WARN) {
+		ao.progress = show_progress;
+		ao.progress_data = &p;
+	}
+	bytes = rf_archive_write(m, rf_install_fd(ins), &ao, err);
+	if (p.shown)
+		fputs("\r\033[K", stderr);
 	if (bytes < 0)
 		return rf_install_fail(ins, (int)bytes, err);
 	rf_info("archive: %lld bytes (%s) in %.0f ms", (long long)bytes,
@@ -175,7 +201,10 @@ static int build(const struct rf_opts *o, struct rf_err *err)
 	rf_info("manifest: %zu entries, %.1f MiB in %.1f ms", m.n,
 		(double)manifest_bytes(&m) / (1 << 20), (rf_now() - t0) * 1000);
 	io = (struct rf_install_opts){ .image = image, .force = o->force, .backup = !o->no_backup,
-				       .keep = s.conf.backups, .size_hint = manifest_bytes(&m) / 4 };
+				       .keep = s.conf.backups,
+				       /* zstd packs modules about 4:1; none packs nothing */
+				       .size_hint = manifest_bytes(&m) /
+						    (a.compress == RF_COMPRESS_NONE ? 1 : 4) };
 	r = write_image(&m, &a, &io, err);
 	if (r >= 0)
 		rf_info("wrote %s", image);

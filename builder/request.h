@@ -12,7 +12,7 @@
 
 struct rf_request {
 	char *name;     /* module name or alias, as written */
-	char *origin;   /* "requested", "etc/ramforge.conf:3", "modules-load.d/foo.conf:2" */
+	char *origin;   /* "requested", "etc/ramforge.conf:3", "etc/modules-load.d/foo.conf:2" */
 	bool automatic; /* true: blacklist applies even to the module's own name */
 	bool early;     /* load at boot before looking for the root device */
 };
