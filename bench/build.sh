@@ -39,7 +39,7 @@ bench_set() { # label names
 	"$rf" deps -q --explain --sysroot "$work/sys" -k "$kver" --kmoddir "$kmoddir" $names |
 		awk '$2 != "-" && $2 != "(builtin)" { print $2 }' > "$paths"
 	local zl=${level:-3}
-	echo "== $label$lvl_conf: $(wc -l < "$paths") module files, $(cd "$kmoddir" && xargs du -cb < "$paths" | tail -1 | cut -f1) bytes"
+	echo "== $label$lvl_conf: $(wc -l < "$paths") module files, $(cd "$kmoddir" && xargs stat -c %s < "$paths" | awk '{ s += $1 } END { print s }') bytes"
 	local cmds=(-n "ramforge" "$(rf_cmd "$names")"
 		-n "cpio|zstd -$zl" "cd $kmoddir && cpio --quiet -o -H newc < $paths | zstd -q -T0 -$zl > $work/limit.img")
 	if [[ -n ${DRACUT:-} && $label != S3 ]]; then
