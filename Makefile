@@ -6,13 +6,15 @@ PREFIX   ?= /usr/local
 VERSION  := 0.1.0
 CC       ?= cc
 PKGS     := libkmod libzstd liblzma liblz4 zlib
-# libarchive is linked statically: only its cpio code is used, and the shared library drags in
-# libxml2, ICU and libstdc++, whose relocations cost every `ramforge deps` a millisecond.
-ARCHIVE_LIBS := $(shell pkg-config --libs-only-L libarchive) -Wl,-Bstatic -larchive -Wl,-Bdynamic -lbz2
+# libarchive, lz4, zlib and bzip2 are linked statically: only a little of each is used, and
+# every extra shared object (libarchive's drags in libxml2, ICU and libstdc++) costs each run
+# of `ramforge deps` its loading and relocation time. libkmod already loads zstd and lzma.
+STATIC_LIBS := -Wl,-Bstatic -larchive -lbz2 $(shell pkg-config --libs liblz4 zlib) -Wl,-Bdynamic
+DYN_PKGS    := libkmod libzstd liblzma
 WARN     := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wformat=2 -Wvla
 CFLAGS   ?= -O2 -g
 RF_CFLAGS = -std=gnu11 -D_GNU_SOURCE -DRF_VERSION=\"$(VERSION)\" $(WARN) $(shell pkg-config --cflags $(PKGS)) -iquote builder -iquote init -I$(BUILD)/gen
-RF_LIBS   = $(ARCHIVE_LIBS) $(shell pkg-config --libs $(PKGS)) -lpthread
+RF_LIBS   = $(STATIC_LIBS) $(shell pkg-config --libs $(DYN_PKGS)) -lpthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # Builder sources: every builder/*.c; main.c is the only one left out of the library.
