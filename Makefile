@@ -84,6 +84,9 @@ install: all
 	install -D -m 0755 $(BUILD)/ramforge $(DESTDIR)$(PREFIX)/bin/ramforge
 	install -D -m 0755 $(BUILD)/ramforge-init $(DESTDIR)$(PREFIX)/lib/ramforge/ramforge-init
 	install -D -m 0644 doc/ramforge.8 $(DESTDIR)$(PREFIX)/share/man/man8/ramforge.8
+	install -D -m 0755 hooks/postinst.d-ramforge $(DESTDIR)/etc/kernel/postinst.d/ramforge
+	install -D -m 0755 hooks/postrm.d-ramforge $(DESTDIR)/etc/kernel/postrm.d/ramforge
+	install -D -m 0755 hooks/50-ramforge.install $(DESTDIR)/usr/lib/kernel/install.d/50-ramforge.install
 
 format:
 	clang-format -i builder/*.[ch] init/*.[ch] init/shared/*.[ch] tests/unit/*.[ch]
