@@ -163,10 +163,17 @@ oracle_minus() {
 }
 
 # pre_softdeps: "NAME TARGET..." from the tree's modules.softdep and S/etc/modprobe.d.
+# kmod reads modules.softdep among the modprobe.d files in file-name order, and for each module
+# uses only the first softdep line that names it.
 pre_softdeps() {
-	cat "$S/lib/modules/$K/modules.softdep" "$S/etc/modprobe.d"/*.conf 2> /dev/null | awk '
+	local f
+	for f in "$S/lib/modules/$K/modules.softdep" "$S/etc/modprobe.d"/*.conf; do
+		[[ -e $f ]] && printf '%s\t%s\n' "${f##*/}" "$f"
+	done | LC_ALL=C sort | cut -f2 | while read -r f; do cat "$f"; done | awk '
 		$1 == "softdep" {
-			name = $2; gsub(/-/, "_", name); line = name; pre = 0
+			name = $2; gsub(/-/, "_", name)
+			if (name in seen) next
+			seen[name] = 1; line = name; pre = 0
 			for (i = 3; i <= NF; i++) {
 				if ($i == "pre:") { pre = 1; continue }
 				if ($i == "post:") { pre = 0; continue }
