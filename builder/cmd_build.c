@@ -9,6 +9,7 @@
 
 #include "archive.h"
 #include "closure.h"
+#include "compress.h"
 #include "cmds.h"
 #include "image.h"
 #include "install.h"
@@ -208,6 +209,8 @@ static int build(const struct rf_opts *o, struct rf_err *err)
 	rf_manifest_sort(&m);
 	rf_info("manifest: %zu entries, %.1f MiB in %.1f ms", m.n,
 		(double)manifest_bytes(&m) / (1 << 20), (rf_now() - t0) * 1000);
+	if (a.compress == RF_COMPRESS_ZSTD && a.level < 0 && manifest_bytes(&m) < RF_ZSTD_SMALL_INPUT)
+		a.level = RF_ZSTD_LEVEL_SMALL;
 	io = (struct rf_install_opts){ .image = image, .force = o->force, .backup = !o->no_backup,
 				       .keep = s.conf.backups,
 				       /* zstd packs modules about 4:1; none packs nothing */

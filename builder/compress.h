@@ -16,6 +16,12 @@ struct rf_zsink;
 
 /* Default levels, chosen by measurement (see compress.c). */
 #define RF_ZSTD_LEVEL_DEFAULT 3
+/* Small images (a host's few modules and the init) get level 9: on Debian's 6.1 kernel the
+ * virtio_pci+virtio_blk+ext4 image shrinks from 1030 KB to 928 KB for 40 ms more, while a
+ * generic image (60 MB in) at level 9 would take 4x longer than at 3. zstd unpacks at the same
+ * speed at either level, so the boot only gains. */
+#define RF_ZSTD_LEVEL_SMALL 9
+#define RF_ZSTD_SMALL_INPUT (32u << 20)
 #define RF_GZIP_LEVEL_DEFAULT 6
 #define RF_XZ_LEVEL_DEFAULT 6
 #define RF_LZ4_LEVEL_DEFAULT 1
