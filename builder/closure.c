@@ -220,7 +220,6 @@ static bool is_builtin(struct walk *w, const char *name)
 static int add_module(struct walk *w, struct kmod_module *mod, struct why why)
 {
 	const char *name = kmod_module_get_name(mod), *path = kmod_module_get_path(mod);
-	const char *options = kmod_module_get_options(mod);
 	struct rf_modset *set = w->set;
 	struct rf_module *m;
 
@@ -248,9 +247,8 @@ static int add_module(struct walk *w, struct kmod_module *mod, struct why why)
 					 path[w->dirname_len] == '/'
 				 ? path + w->dirname_len + 1
 				 : path);
-	if (options && *options)
-		m->options = strdup(options);
-	if (!m->name || !m->why || (path && !m->path) || (options && *options && !m->options))
+	m->options = rf_modprobe_options(&w->conf, name);
+	if (!m->name || !m->why || (path && !m->path))
 		return -ENOMEM;
 	set->n++;
 	return rf_strmap_put(&w->in_set, name, (void *)(uintptr_t)set->n);

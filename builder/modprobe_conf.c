@@ -99,12 +99,13 @@ static int scan_line(struct rf_modprobe_conf *c, char *line, const char *where)
 		return 0;
 	if (strcmp(cmd, "blacklist") == 0)
 		return add_rule(c, RF_RULE_BLACKLIST, name, NULL, where);
-	if (strcmp(cmd, "install") != 0)
+	if (strcmp(cmd, "install") != 0 && strcmp(cmd, "options") != 0)
 		return 0;
 	rest = save + strspn(save, " \t");
 	for (size_t n = strlen(rest); n > 0 && strchr(" \t\r\n", rest[n - 1]); n--)
 		rest[n - 1] = '\0';
-	return add_rule(c, RF_RULE_INSTALL, name, rest, where);
+	return add_rule(c, strcmp(cmd, "install") == 0 ? RF_RULE_INSTALL : RF_RULE_OPTIONS, name,
+			rest, where);
 }
 
 static int scan_file(struct rf_modprobe_conf *c, const char *path, const char *display,
@@ -197,6 +198,25 @@ const struct rf_modprobe_rule *rf_modprobe_find_install(const struct rf_modprobe
 			return rule;
 	}
 	return NULL;
+}
+
+char *rf_modprobe_options(const struct rf_modprobe_conf *c, const char *name)
+{
+	char *joined = NULL;
+
+	for (size_t i = 0; i < c->nrules; i++) {
+		const struct rf_modprobe_rule *rule = &c->rules[i];
+		char *next;
+
+		if (rule->kind != RF_RULE_OPTIONS || strcmp(rule->pattern, name) != 0 || !*rule->command)
+			continue;
+		next = joined ? rf_strdupf("%s %s", joined, rule->command) : strdup(rule->command);
+		free(joined);
+		joined = next;
+		if (!joined)
+			return NULL;
+	}
+	return joined;
 }
 
 void rf_modprobe_conf_free(struct rf_modprobe_conf *c)
