@@ -7,13 +7,16 @@
 #   - the init's own time, from its first instruction to the exec of the real init (its log);
 #   - S2 (every module under kernel/drivers/{ata,block,md,nvme,scsi,virtio,usb/storage} and
 #     kernel/fs): the init's time loading in parallel against ramforge.threads=1;
+#   - tiny-initramfs's flat static init with the same S1 modules (fetched with apt-get download);
 #   - dracut's image for S1 where dracut is installed (its minimal module set).
 # Also prints the S1 image's size, compressed and not. Not part of `make check`.
-# Usage: bench/boot.sh [RAMFORGE]    BENCH_KERNEL=full|cloud (default full), RUNS=5
+# Usage: bench/boot.sh [RAMFORGE]    BENCH_KERNEL=full|cloud (default full), RUNS=5, BENCH_SMP=1
+#        BENCH_S2=0 skips the (slow) S2 rows.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 rf=${1:-$top/${BUILD:-build}/ramforge}
 runs=${RUNS:-5}
+smp=${BENCH_SMP:-1}
 flavour=${BENCH_KERNEL:-full}
 read -r root kver < <("$top/tests/fixtures/fetch-kernel" "$flavour")
 kmoddir=$root/lib/modules/$kver
@@ -29,7 +32,7 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (
 # boot_once IMAGE APPEND -> "uptime_at_marker init_ms" (or "- -" when the root was not reached)
 boot_once() {
 	local log=$work/console.log up ms
-	timeout 300 qemu-system-x86_64 -accel tcg -m 512 -nographic -no-reboot -kernel "$vmlinuz" \
+	timeout 300 qemu-system-x86_64 -accel tcg -smp "$smp" -m 512 -nographic -no-reboot -kernel "$vmlinuz" \
 		-initrd "$1" -append "console=ttyS0 $2" \
 		-drive "file=$work/root.img,if=virtio,format=raw,snapshot=on" 2>&1 | tr -d '\r' > "$log" || true
 	up=$(sed -n 's/^RAMFORGE-ROOT-REACHED uptime=//p' "$log")
@@ -37,18 +40,53 @@ boot_once() {
 	echo "${up:--} ${ms:--}"
 }
 
-# measure LABEL IMAGE APPEND: RUNS boots, medians printed as one row
+# measure "LABEL|IMAGE|APPEND"...: RUNS rounds, each booting every entry once (interleaved, so
+# a busy host slows them alike); one row of medians per entry.
 measure() {
-	local label=$1 img=$2 append=$3 ups=() mss=() up ms
+	local -A ups=() mss=()
+	local e label img append up ms
 	for ((i = 0; i < runs; i++)); do
-		read -r up ms < <(boot_once "$img" "$append")
-		[[ $up == - ]] && { echo "  $label: boot $((i + 1)) did not reach the root (see below)"; tail -n 30 "$work/console.log"; return 1; }
-		ups+=("$up")
-		[[ $ms != - ]] && mss+=("$ms")
+		for e in "$@"; do
+			IFS='|' read -r label img append <<< "$e"
+			read -r up ms < <(boot_once "$img" "$append")
+			if [[ $up == - ]]; then
+				echo "  $label: boot $((i + 1)) did not reach the root:"
+				tail -n 30 "$work/console.log"
+				return 1
+			fi
+			ups[$label]+="$up "
+			[[ $ms == - ]] || mss[$label]+="$ms "
+		done
 	done
-	printf '  %-38s time to root %6s s   init %6s ms   (runs: %s)\n' "$label" \
-		"$(printf '%s\n' "${ups[@]}" | median)" \
-		"$( ((${#mss[@]})) && printf '%s\n' "${mss[@]}" | median || echo -)" "${ups[*]}"
+	for e in "$@"; do
+		IFS='|' read -r label img append <<< "$e"
+		printf '  %-34s time to root %6s s   init %6s ms   (runs: %s)\n' "$label" \
+			"$(tr ' ' '\n' <<< "${ups[$label]}" | grep . | median)" \
+			"$(tr ' ' '\n' <<< "${mss[$label]:-}" | grep . | median)" "${ups[$label]% }"
+	done
+}
+
+# tiny-initramfs (Debian's tiny-initramfs-core): its static init with a flat /modules list, the
+# same modules in the order `modprobe --show-depends` gives, as its mktirfs would lay them out.
+tiny_image() { # OUT MODULE...
+	local out=$1 dir=$work/tirfs deb f b
+	shift
+	if [[ ! -x $top/.cache/tiny-initramfs/init-static ]]; then
+		mkdir -p "$top/.cache/tiny-initramfs"
+		(cd "$work" && apt-get download -q tiny-initramfs-core >/dev/null 2>&1) || return 1
+		deb=$(ls "$work"/tiny-initramfs-core_*.deb) && dpkg -x "$deb" "$work/tirfs-pkg" &&
+			cp "$work"/tirfs-pkg/usr/lib/*/tiny-initramfs/init-static "$top/.cache/tiny-initramfs/" || return 1
+	fi
+	rm -rf "$dir" && mkdir -p "$dir/dev" "$dir/proc" "$dir/target"
+	cp "$top/.cache/tiny-initramfs/init-static" "$dir/init"
+	modprobe -d "$root" -S "$kver" --all --ignore-install --quiet --show-depends "$@" |
+		awk '$1 == "insmod" { print $2 }' | while read -r f; do
+		b=$(basename "$f")
+		[[ -e $dir/$b ]] && continue
+		cp "$f" "$dir/$b"
+		echo "/$b" >> "$dir/modules"
+	done
+	(cd "$dir" && find . ! -name . | sort | cpio -o -H newc --quiet -R 0:0) | zstd -q -c > "$out"
 }
 
 names_under() {
@@ -56,24 +94,33 @@ names_under() {
 		sed -e 's,.*/,,' -e 's/\.ko.*//' -e 's/-/_/g' | sort -u | tr '\n' ' '
 }
 
-echo "boot benchmark: kernel $kver, qemu -accel tcg -m 512, median of $runs boots"
-"$rf" build -q -f --no-backup --sysroot "$work/sys" -k "$kver" -a "virtio_pci virtio_blk ext4" "$work/s1.img"
+echo "boot benchmark: kernel $kver, qemu -accel tcg -smp $smp -m 512, median of $runs boots"
+"$rf" build -q -f --no-backup --sysroot "$work/sys" -k "$kver" --drivers "virtio_pci virtio_blk ext4" "$work/s1.img"
 echo "  S1 image: $(stat -c %s "$work/s1.img") bytes compressed, $(zstd -dc "$work/s1.img" | wc -c) bytes uncompressed"
-measure "ramforge S1, root=UUID=" "$work/s1.img" "root=UUID=$uuid"
+s1=("ramforge S1, root=/dev/vda|$work/s1.img|root=/dev/vda")
+if tiny_image "$work/tiny.img" virtio_pci virtio_blk ext4; then
+	echo "  tiny-initramfs S1 image: $(stat -c %s "$work/tiny.img") bytes compressed"
+	s1+=("tiny-initramfs S1, root=/dev/vda|$work/tiny.img|root=/dev/vda")
+else
+	echo "  tiny-initramfs: could not fetch tiny-initramfs-core, not measured"
+fi
+measure "${s1[@]}"
 
-s2=$(names_under kernel/drivers/ata kernel/drivers/block kernel/drivers/md kernel/drivers/nvme \
-	kernel/drivers/scsi kernel/drivers/virtio kernel/drivers/usb/storage kernel/fs)
-"$rf" build -q -f --no-backup --sysroot "$work/sys" -k "$kver" -a "$s2" "$work/s2.img"
-echo "  S2 image: $(wc -w <<< "$s2") modules asked for, $(stat -c %s "$work/s2.img") bytes compressed"
-measure "ramforge S2, parallel loading" "$work/s2.img" "root=UUID=$uuid"
-measure "ramforge S2, ramforge.threads=1" "$work/s2.img" "root=UUID=$uuid ramforge.threads=1"
+if [[ ${BENCH_S2:-1} == 1 ]]; then
+	s2=$(names_under kernel/drivers/ata kernel/drivers/block kernel/drivers/md kernel/drivers/nvme \
+		kernel/drivers/scsi kernel/drivers/virtio kernel/drivers/usb/storage kernel/fs)
+	"$rf" build -q -f --no-backup --sysroot "$work/sys" -k "$kver" --drivers "$s2" "$work/s2.img"
+	echo "  S2 image: $(wc -w <<< "$s2") modules asked for, $(stat -c %s "$work/s2.img") bytes compressed"
+	measure "ramforge S2, parallel loading|$work/s2.img|root=UUID=$uuid" \
+		"ramforge S2, ramforge.threads=1|$work/s2.img|root=UUID=$uuid ramforge.threads=1"
+fi
 
 if command -v dracut >/dev/null; then
 	dracut -q -f --no-hostonly --kver "$kver" --kmoddir "$kmoddir" \
 		-m "base rootfs-block kernel-modules" --add-drivers "virtio_pci virtio_blk ext4" \
 		"$work/dracut.img"
 	echo "  dracut S1 image: $(stat -c %s "$work/dracut.img") bytes"
-	measure "dracut S1 (base rootfs-block)" "$work/dracut.img" "root=UUID=$uuid"
+	measure "dracut S1 (base rootfs-block)|$work/dracut.img|root=UUID=$uuid"
 else
 	echo "  dracut: not installed, not measured (apt-get install dracut-core)"
 fi

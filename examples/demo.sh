@@ -47,7 +47,7 @@ mkdir -p "$work/sysroot/etc/modprobe.d" "$work/sysroot/lib/modules"
 ln -s "$kroot/lib/modules/$kver" "$work/sysroot/lib/modules/$kver"
 
 step "4. Building an initramfs for $kver: the modules to reach a virtio disk with ext4"
-show "$rf" build -v --sysroot "$work/sysroot" -k "$kver" -a "virtio_pci virtio_blk ext4" \
+show "$rf" build -v --sysroot "$work/sysroot" -k "$kver" --drivers "virtio_pci virtio_blk ext4" \
 	"$work/initramfs.img"
 echo "    image: $(stat -c %s "$work/initramfs.img") bytes compressed"
 show "$rf" ls "$work/initramfs.img"
