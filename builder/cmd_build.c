@@ -21,7 +21,7 @@
 #define RF_LIBDIR "/usr/local/lib/ramforge"
 #endif
 
-static const char help[] =
+static const char help_head[] =
 	"Usage: ramforge build [SELECTION] [-f] [--no-backup] [--compress C] [IMAGE]\n"
 	"\n"
 	"Write an initramfs image holding ramforge-init, the modules `ramforge deps` prints\n"
@@ -30,23 +30,9 @@ static const char help[] =
 	"The image is written to a temporary file beside IMAGE, synced, then renamed over it:\n"
 	"a failed or interrupted build leaves the old image and its backups untouched.\n"
 	"\n"
-	"Selection (as for `ramforge deps`):\n"
-	"  -k, --kver KVER           target kernel (default: the running one)\n"
-	"      --kmoddir DIR         module tree (default: SYSROOT/lib/modules/KVER)\n"
-	"      --sysroot DIR         where etc/modprobe.d, etc/modules-load.d and\n"
-	"                            etc/ramforge.conf(.d) are read (default: /)\n"
-	"  -a, --add-drivers \"A B\"   modules or aliases to include and load early\n"
-	"  -o, --omit-drivers \"A B\"  modules never to include\n"
-	"      --no-modules-load     ignore modules-load.d\n"
-	"      --drivers \"A B\"       exactly these modules (with the config's and modules-load.d's):\n"
-	"                            no generic selection, no host probe\n"
-	"      --generic             add the generic selection (the default; config hostonly=\"no\"):\n"
-	"                            storage, file system and console keyboard drivers\n"
-	"      --hostonly            add what this host's root device chain needs instead\n"
-	"                            (config hostonly=\"yes\")\n"
-	"      --host-root DIR       read the host's proc/ and sys/ under DIR (default: /), for\n"
-	"                            tests and image pipelines that describe another machine\n"
-	"\n"
+	;
+
+static const char help_tail[] =
 	"Writing:\n"
 	"  -f, --force               replace an existing IMAGE (keeping a backup)\n"
 	"      --no-backup           do not keep a backup of the replaced image\n"
@@ -238,7 +224,9 @@ int rf_cmd_build(int argc, char **argv)
 	bool usage = r < 0;
 
 	if (r >= 0 && o.help) {
-		fputs(help, stdout);
+		fputs(help_head, stdout);
+		fputs(rf_selection_help, stdout);
+		fputs(help_tail, stdout);
 	} else {
 		rf_opts_apply_verbosity(&o);
 		if (r >= 0)

@@ -9,7 +9,7 @@
 #include "opts.h"
 #include "select.h"
 
-static const char help[] =
+static const char help_head[] =
 	"Usage: ramforge deps [SELECTION] [--explain] [NAME...]\n"
 	"\n"
 	"Print the kernel modules an image would hold, one kmod-normalised name a line, in a\n"
@@ -23,23 +23,9 @@ static const char help[] =
 	"  install NAME /bin/false NAME never loads: it and its hard dependents are left out\n"
 	"  -o / omit_drivers       the same, asked for by you\n"
 	"\n"
-	"Selection:\n"
-	"  -k, --kver KVER           target kernel (default: the running one)\n"
-	"      --kmoddir DIR         module tree (default: SYSROOT/lib/modules/KVER)\n"
-	"      --sysroot DIR         read etc/modprobe.d, etc/modules-load.d, etc/ramforge.conf\n"
-	"                            and etc/ramforge.conf.d under DIR (default: /)\n"
-	"  -a, --add-drivers \"A B\"   modules or aliases to include (repeatable)\n"
-	"  -o, --omit-drivers \"A B\"  modules never to include (repeatable)\n"
-	"      --no-modules-load     ignore modules-load.d\n"
-	"      --drivers \"A B\"       exactly these modules (with the config's and modules-load.d's):\n"
-	"                            no generic selection, no host probe\n"
-	"      --generic             add the generic selection (the default; config hostonly=\"no\"):\n"
-	"                            storage, file system and console keyboard drivers\n"
-	"      --hostonly            add what this host's root device chain needs instead\n"
-	"                            (config hostonly=\"yes\")\n"
-	"      --host-root DIR       read the host's proc/ and sys/ under DIR (default: /), for\n"
-	"                            tests and image pipelines that describe another machine\n"
-	"\n"
+	;
+
+static const char help_tail[] =
 	"Output:\n"
 	"      --explain             one line per module: NAME PATH WHY (PATH is '(builtin)' for\n"
 	"                            built-in modules); then one line per module left out:\n"
@@ -75,7 +61,9 @@ int rf_cmd_deps(int argc, char **argv)
 	bool usage = r < 0;
 
 	if (r >= 0 && o.help) {
-		fputs(help, stdout);
+		fputs(help_head, stdout);
+		fputs(rf_selection_help, stdout);
+		fputs(help_tail, stdout);
 		goto out;
 	}
 	rf_opts_apply_verbosity(&o);

@@ -41,15 +41,8 @@ static void list_clear(struct rf_conf_list *l)
 
 static int list_push(struct rf_conf_list *l, const char *word, size_t len, const char *origin)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 8;
-		struct rf_conf_word *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (rf_grow(&l->v, &l->cap, l->n, sizeof(*l->v), 8) < 0)
+		return -ENOMEM;
 	l->v[l->n].word = strndup(word, len);
 	l->v[l->n].origin = strdup(origin);
 	if (!l->v[l->n].word || !l->v[l->n].origin) {

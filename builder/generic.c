@@ -190,15 +190,8 @@ static int add_request(struct scan *s, const char *path, const struct rf_generic
 
 static int push_cand(struct scan *s, const char *path, long rule)
 {
-	if (s->ncands == s->capcands) {
-		size_t cap = s->capcands ? s->capcands * 2 : 1024;
-		void *v = realloc(s->cands, cap * sizeof(*s->cands));
-
-		if (!v)
-			return -ENOMEM;
-		s->cands = v;
-		s->capcands = cap;
-	}
+	if (rf_grow(&s->cands, &s->capcands, s->ncands, sizeof(*s->cands), 1024) < 0)
+		return -ENOMEM;
 	s->cands[s->ncands].path = strdup(path);
 	s->cands[s->ncands].rule = rule;
 	s->cands[s->ncands].read = rule < 0;

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <libkmod.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,18 +36,6 @@ struct mount {
 	char majmin[32], fstype[64], source[PATH_MAX];
 };
 
-static int warn(struct probe *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int warn(struct probe *p, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return rf_strv_push_owned(p->warnings, s);
-}
 
 /* The path as the host sees it (without the fake root's prefix). */
 static const char *shown(const struct probe *p, const char *path)
@@ -219,7 +206,7 @@ static int add_ciphers(struct probe *p, const char *dmname)
 
 	free(path);
 	if (!f)
-		return warn(p, "hostonly: %s is dm-crypt but %s/proc/crypto is unreadable: add the "
+		return rf_strv_pushf(p->warnings, "hostonly: %s is dm-crypt but %s/proc/crypto is unreadable: add the "
 			    "cipher modules with -a", dmname, p->rootlen ? p->root : "");
 	while (r >= 0 && getline(&line, &cap, f) > 0) {
 		if (sscanf(line, "name : %127s", v) == 1)
@@ -264,7 +251,7 @@ static int add_dm(struct probe *p, const char *dev, const char *name)
 		r = add_ciphers(p, name);
 	}
 	if (r >= 0 && (!uuid || i == n))
-		r = warn(p, "hostonly: %s (%s): unknown device-mapper type (uuid '%s'); only dm_mod is "
+		r = rf_strv_pushf(p->warnings, "hostonly: %s (%s): unknown device-mapper type (uuid '%s'); only dm_mod is "
 			 "chosen for it", name, dmname ? dmname : "?", uuid ? uuid : "");
 	free(uuid);
 	free(dmname);
@@ -304,7 +291,7 @@ static int walk_slaves(struct probe *p, const char *dev, int depth)
 			continue;
 		slave = resolve_in_sys(p, dir, e->d_name);
 		r = slave ? walk_block(p, slave, depth + 1)
-			  : warn(p, "hostonly: slave %s of %s is not a device under %s", e->d_name,
+			  : rf_strv_pushf(p->warnings, "hostonly: slave %s of %s is not a device under %s", e->d_name,
 				 shown(p, dev), shown(p, p->sys));
 		free(slave);
 	}
@@ -361,7 +348,7 @@ static int walk_block(struct probe *p, const char *dev, int depth)
 	int r = 0;
 
 	if (depth > MAX_DEPTH)
-		return warn(p, "hostonly: device stack deeper than %d at %s", MAX_DEPTH, shown(p, dev));
+		return rf_strv_pushf(p->warnings, "hostonly: device stack deeper than %d at %s", MAX_DEPTH, shown(p, dev));
 	if (rf_strmap_get(&p->walked, dev))
 		return 0;
 	if (rf_strmap_put(&p->walked, dev, (void *)1) < 0)
@@ -431,7 +418,7 @@ int rf_hostonly_scan(const char *root, const char *kmoddir, struct rf_requests *
 	if (r >= 0 && dev)
 		r = walk_block(&p, dev, 0);
 	else if (r >= 0)
-		r = warn(&p, "hostonly: the root file system (%s on %s, device %s) is not a block "
+		r = rf_strv_pushf(p.warnings, "hostonly: the root file system (%s on %s, device %s) is not a block "
 			 "device under %s/sys: only its file system module is chosen", m.fstype,
 			 m.source, m.majmin, p.rootlen ? p.root : "");
 	if (r < 0 && !err->msg[0])

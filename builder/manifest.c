@@ -85,15 +85,8 @@ static int put(struct rf_manifest *m, struct rf_entry *e)
 		*old = *e;
 		return 0;
 	}
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 256;
-		struct rf_entry *v = realloc(m->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		m->v = v;
-		m->cap = cap;
-	}
+	if (rf_grow(&m->v, &m->cap, m->n, sizeof(*m->v), 256) < 0)
+		return -ENOMEM;
 	if (rf_strmap_put(&m->index, e->path, (void *)(uintptr_t)(m->n + 1)) < 0)
 		return -ENOMEM;
 	m->v[m->n++] = *e;

@@ -65,15 +65,8 @@ static int add_rule(struct rf_modprobe_conf *c, enum rf_rule_kind kind, const ch
 	struct rf_modprobe_rule *rule;
 	char norm[256];
 
-	if (c->nrules == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		void *v = realloc(c->rules, cap * sizeof(*c->rules));
-
-		if (!v)
-			return -ENOMEM;
-		c->rules = v;
-		c->cap = cap;
-	}
+	if (rf_grow(&c->rules, &c->cap, c->nrules, sizeof(*c->rules), 16) < 0)
+		return -ENOMEM;
 	snprintf(norm, sizeof(norm), "%s", pattern);
 	rf_modname_normalize(norm, norm);
 	rule = &c->rules[c->nrules];

@@ -53,15 +53,8 @@ static bool entries_has(const struct entries *e, const char *name)
 
 static int entries_add(struct entries *e, const char *name, const char *dir, bool masked)
 {
-	if (e->n == e->cap) {
-		size_t cap = e->cap ? e->cap * 2 : 16;
-		struct entry *v = realloc(e->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		e->v = v;
-		e->cap = cap;
-	}
+	if (rf_grow(&e->v, &e->cap, e->n, sizeof(*e->v), 16) < 0)
+		return -ENOMEM;
 	e->v[e->n].name = strdup(name);
 	if (!e->v[e->n].name)
 		return -ENOMEM;

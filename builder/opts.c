@@ -127,3 +127,22 @@ void rf_opts_apply_verbosity(const struct rf_opts *o)
 	else if (o->verbose)
 		rf_log_set_level(o->verbose > 1 ? RF_LOG_DEBUG : RF_LOG_INFO);
 }
+
+const char rf_selection_help[] =
+	"Selection:\n"
+	"  -k, --kver KVER           target kernel (default: the running one)\n"
+	"      --kmoddir DIR         module tree (default: SYSROOT/lib/modules/KVER)\n"
+	"      --sysroot DIR         read etc/modprobe.d, etc/modules-load.d, etc/ramforge.conf\n"
+	"                            and etc/ramforge.conf.d under DIR (default: /)\n"
+	"  -a, --add-drivers \"A B\"   modules or aliases to include (repeatable)\n"
+	"  -o, --omit-drivers \"A B\"  modules never to include (repeatable)\n"
+	"      --no-modules-load     ignore modules-load.d\n"
+	"      --drivers \"A B\"       exactly these modules (with the config's and modules-load.d's):\n"
+	"                            no generic selection, no host probe\n"
+	"      --generic             add the generic selection (the default; config hostonly=\"no\"):\n"
+	"                            storage, file system and console keyboard drivers\n"
+	"      --hostonly            add what this host's root device chain needs instead\n"
+	"                            (config hostonly=\"yes\")\n"
+	"      --host-root DIR       read the host's proc/ and sys/ under DIR (default: /), for\n"
+	"                            tests and image pipelines that describe another machine\n"
+	"\n";

@@ -35,6 +35,9 @@ struct rf_opts {
 
 /* Parse argv (argv[0] is the subcommand). -EINVAL with the offending option in err. */
 int rf_opts_parse(struct rf_opts *o, int argc, char **argv, unsigned accept, struct rf_err *err);
+/* The --help text of the SELECTION options, shared by build and deps. */
+extern const char rf_selection_help[];
+
 /* -q / -v to the log level. */
 void rf_opts_apply_verbosity(const struct rf_opts *o);
 void rf_opts_free(struct rf_opts *o);

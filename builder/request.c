@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The request list; see request.h. */
 #include "request.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -10,15 +11,8 @@ int rf_requests_add(struct rf_requests *r, const char *name, const char *origin,
 {
 	struct rf_request *q;
 
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 16;
-		struct rf_request *v = realloc(r->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		r->v = v;
-		r->cap = cap;
-	}
+	if (rf_grow(&r->v, &r->cap, r->n, sizeof(*r->v), 16) < 0)
+		return -ENOMEM;
 	q = &r->v[r->n];
 	q->name = strdup(name);
 	q->origin = strdup(origin);

@@ -21,6 +21,23 @@ int rf_fail(struct rf_err *err, int code, const char *fmt, ...)
 	return code < 0 ? code : -EINVAL;
 }
 
+int rf_grow(void *v, size_t *cap, size_t n, size_t elem, size_t first)
+{
+	void **arr = v;
+	size_t want;
+	void *grown;
+
+	if (n < *cap)
+		return 0;
+	want = *cap ? *cap * 2 : first;
+	grown = realloc(*arr, want * elem);
+	if (!grown)
+		return -ENOMEM;
+	*arr = grown;
+	*cap = want;
+	return 0;
+}
+
 int rf_strv_push_owned(struct rf_strv *s, char *str)
 {
 	if (!str)
@@ -44,6 +61,18 @@ int rf_strv_push_owned(struct rf_strv *s, char *str)
 int rf_strv_push(struct rf_strv *s, const char *str)
 {
 	return rf_strv_push_owned(s, strdup(str));
+}
+
+int rf_strv_pushf(struct rf_strv *s, const char *fmt, ...)
+{
+	va_list ap;
+	char *str;
+
+	va_start(ap, fmt);
+	if (vasprintf(&str, fmt, ap) < 0)
+		str = NULL;
+	va_end(ap);
+	return rf_strv_push_owned(s, str);
 }
 
 bool rf_strv_contains(const struct rf_strv *s, const char *str)

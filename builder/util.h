@@ -19,6 +19,10 @@ struct rf_err {
 /* Format into err (if non-NULL) and return code (a negative errno), for `return rf_fail(...)`. */
 int rf_fail(struct rf_err *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Make room for one more element in a growable array (*v holds n elements of elem bytes, room
+ * for *cap): doubles the room from `first`. *v is untouched on failure. -ENOMEM. */
+int rf_grow(void *v, size_t *cap, size_t n, size_t elem, size_t first);
+
 /* A growable list of owned strings. Zero-initialised is empty. */
 struct rf_strv {
 	char **v;
@@ -27,6 +31,8 @@ struct rf_strv {
 int rf_strv_push(struct rf_strv *s, const char *str); /* copies str; -ENOMEM */
 int rf_strv_push_owned(struct rf_strv *s, char *str); /* takes str (freed on failure) */
 bool rf_strv_contains(const struct rf_strv *s, const char *str);
+/* Append a formatted string. -ENOMEM. */
+int rf_strv_pushf(struct rf_strv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rf_strv_clear(struct rf_strv *s); /* frees all, leaves it empty and reusable */
 /* Split on white space and append each word. */
 int rf_strv_split_words(struct rf_strv *s, const char *text);
