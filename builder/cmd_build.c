@@ -80,6 +80,7 @@ static int archive_opts(struct rf_archive_opts *a, const struct rf_opts *o,
 	const char *epoch = getenv("SOURCE_DATE_EPOCH");
 	char *end;
 
+	*a = (struct rf_archive_opts){ 0 };
 	a->level = o->compress ? -1 : conf->compress_level;
 	a->threads = 0;
 	a->mtime = 0;
@@ -162,7 +163,7 @@ static int build(const struct rf_opts *o, struct rf_err *err)
 	struct rf_select s = { 0 };
 	struct rf_modset set = { 0 };
 	struct rf_manifest m = { 0 };
-	struct rf_archive_opts a;
+	struct rf_archive_opts a = { 0 };
 	struct rf_install_opts io = { 0 };
 	char *image = NULL, *init = NULL;
 	double t0 = rf_now();
