@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Benchmark `ramforge build` on Debian's full kernel tree for three module sets, each against
 # its limit measured in the same run: `cpio -o -H newc` of the same files piped into
-# `zstd -T0` at the same level. Where dracut is installed, dracut too (S1, S2).
+# `zstd -T0` at the same level. Where dracut is installed, dracut too (S1, S2), given the same
+# module list with --drivers (with --add-drivers it would add its whole generic set).
 #   S1 = virtio_pci virtio_blk ext4
 #   S2 = every module under kernel/drivers/{ata,block,md,nvme,scsi,virtio,usb/storage} and kernel/fs
 #   S3 = every module in the tree
@@ -43,7 +44,7 @@ bench_set() { # label names
 	local cmds=(-n "ramforge" "$(rf_cmd "$names")"
 		-n "cpio|zstd -$zl" "cd $kmoddir && cpio --quiet -o -H newc < $paths | zstd -q -T0 -$zl > $work/limit.img")
 	if [[ -n ${DRACUT:-} && $label != S3 ]]; then
-		cmds+=(-n dracut "dracut -q -f --no-hostonly --no-early-microcode --kver $kver --kmoddir $kmoddir --zstd -m 'kernel-modules base' --add-drivers \"$names\" $work/dracut.img")
+		cmds+=(-n dracut "dracut -q -f --no-hostonly --no-early-microcode --kver $kver --kmoddir $kmoddir --zstd -m 'kernel-modules base' --drivers \"$names\" $work/dracut.img")
 	fi
 	hyperfine --style basic --runs "$runs" --warmup 1 -S bash "${cmds[@]}" 2>&1 |
 		grep -E 'Time|±|faster|Benchmark'
