@@ -40,6 +40,7 @@ bench_set() { # label names
 	"$rf" deps -q --explain --sysroot "$work/sys" -k "$kver" --kmoddir "$kmoddir" $names |
 		awk '$2 != "-" && $2 != "(builtin)" { print $2 }' > "$paths"
 	local zl=${level:-3}
+	rm -f "$work/dracut.img"
 	echo "== $label$lvl_conf: $(wc -l < "$paths") module files, $(cd "$kmoddir" && xargs stat -c %s < "$paths" | awk '{ s += $1 } END { print s }') bytes"
 	local cmds=(-n "ramforge" "$(rf_cmd "$names")"
 		-n "cpio|zstd -$zl" "cd $kmoddir && cpio --quiet -o -H newc < $paths | zstd -q -T0 -$zl > $work/limit.img")
