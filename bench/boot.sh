@@ -8,10 +8,13 @@
 #   - S2 (every module under kernel/drivers/{ata,block,md,nvme,scsi,virtio,usb/storage} and
 #     kernel/fs): the init's time loading in parallel against ramforge.threads=1;
 #   - tiny-initramfs's flat static init with the same S1 modules (fetched with apt-get download);
-#   - dracut's image for S1 where dracut is installed (its minimal module set).
+#   - dracut's image for S1 where dracut is installed (its minimal module set);
+#   - the generic image (no driver named: coldplug loads what the machine has) against dracut's
+#     `--no-hostonly` image on the same kernel: size, module count, and time to root with the
+#     root disk on NVMe and on AHCI (where dracut is installed).
 # Also prints the S1 image's size, compressed and not. Not part of `make check`.
 # Usage: bench/boot.sh [RAMFORGE]    BENCH_KERNEL=full|cloud (default full), RUNS=5, BENCH_SMP=1
-#        BENCH_S2=0 skips the (slow) S2 rows.
+#        BENCH_S1=0 / BENCH_S2=0 / BENCH_GENERIC=0 skip those rows (S2 is slow).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 rf=${1:-$top/${BUILD:-build}/ramforge}
@@ -29,26 +32,33 @@ uuid=$("$top/tests/fixtures/mkrootdisk" "$work/root.img")
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# boot_once IMAGE APPEND -> "uptime_at_marker init_ms" (or "- -" when the root was not reached)
+# boot_once IMAGE APPEND [DISK] -> "uptime_at_marker init_ms" (or "- -" when the root was not
+# reached). DISK: virtio (default), nvme or ahci.
 boot_once() {
-	local log=$work/console.log up ms
-	timeout 300 qemu-system-x86_64 -accel tcg -smp "$smp" -m 512 -nographic -no-reboot -kernel "$vmlinuz" \
-		-initrd "$1" -append "console=ttyS0 $2" \
-		-drive "file=$work/root.img,if=virtio,format=raw,snapshot=on" 2>&1 | tr -d '\r' > "$log" || true
-	up=$(sed -n 's/^RAMFORGE-ROOT-REACHED uptime=//p' "$log")
+	local log=$work/console.log up ms drive
+	local file="file=$work/root.img,format=raw,snapshot=on"
+	case ${3:-virtio} in
+	virtio) drive=(-drive "$file,if=virtio") ;;
+	nvme) drive=(-drive "$file,if=none,id=d" -device nvme,serial=rfbench,drive=d) ;;
+	ahci) drive=(-drive "$file,if=none,id=d" -device ahci,id=ahci -device ide-hd,drive=d,bus=ahci.0) ;;
+	esac
+	timeout 300 qemu-system-x86_64 -accel tcg -smp "$smp" -m "${mem:-512}" -nographic -no-reboot \
+		-kernel "$vmlinuz" -initrd "$1" -append "console=ttyS0 $2" "${drive[@]}" 2>&1 |
+		tr -d '\r' > "$log" || true
+	up=$(sed -n 's/.*RAMFORGE-ROOT-REACHED uptime=//p' "$log" | head -n1)
 	ms=$(sed -n 's/.*ramforge-init: mounted .* init took \([0-9]*\) ms.*/\1/p' "$log" | head -n1)
 	echo "${up:--} ${ms:--}"
 }
 
-# measure "LABEL|IMAGE|APPEND"...: RUNS rounds, each booting every entry once (interleaved, so
+# measure "LABEL|IMAGE|APPEND[|DISK]"...: RUNS rounds, each booting every entry once (interleaved, so
 # a busy host slows them alike); one row of medians per entry.
 measure() {
 	local -A ups=() mss=()
-	local e label img append up ms
+	local e label img append disk up ms
 	for ((i = 0; i < runs; i++)); do
 		for e in "$@"; do
-			IFS='|' read -r label img append <<< "$e"
-			read -r up ms < <(boot_once "$img" "$append")
+			IFS='|' read -r label img append disk <<< "$e"
+			read -r up ms < <(boot_once "$img" "$append" "$disk")
 			if [[ $up == - ]]; then
 				echo "  $label: boot $((i + 1)) did not reach the root:"
 				tail -n 30 "$work/console.log"
@@ -59,7 +69,7 @@ measure() {
 		done
 	done
 	for e in "$@"; do
-		IFS='|' read -r label img append <<< "$e"
+		IFS='|' read -r label img append disk <<< "$e"
 		printf '  %-34s time to root %6s s   init %6s ms   (runs: %s)\n' "$label" \
 			"$(tr ' ' '\n' <<< "${ups[$label]}" | grep . | median)" \
 			"$(tr ' ' '\n' <<< "${mss[$label]:-}" | grep . | median)" "${ups[$label]% }"
@@ -94,7 +104,8 @@ names_under() {
 		sed -e 's,.*/,,' -e 's/\.ko.*//' -e 's/-/_/g' | sort -u | tr '\n' ' '
 }
 
-echo "boot benchmark: kernel $kver, qemu -accel tcg -smp $smp -m 512, median of $runs boots"
+echo "boot benchmark: kernel $kver, qemu -accel tcg -smp $smp, median of $runs boots"
+if [[ ${BENCH_S1:-1} == 1 ]]; then
 "$rf" build -q -f --no-backup --sysroot "$work/sys" -k "$kver" --drivers "virtio_pci virtio_blk ext4" "$work/s1.img"
 echo "  S1 image: $(stat -c %s "$work/s1.img") bytes compressed, $(zstd -dc "$work/s1.img" | wc -c) bytes uncompressed"
 s1=("ramforge S1, root=/dev/vda|$work/s1.img|root=/dev/vda")
@@ -105,6 +116,7 @@ else
 	echo "  tiny-initramfs: could not fetch tiny-initramfs-core, not measured"
 fi
 measure "${s1[@]}"
+fi
 
 if [[ ${BENCH_S2:-1} == 1 ]]; then
 	s2=$(names_under kernel/drivers/ata kernel/drivers/block kernel/drivers/md kernel/drivers/nvme \
@@ -115,12 +127,41 @@ if [[ ${BENCH_S2:-1} == 1 ]]; then
 		"ramforge S2, ramforge.threads=1|$work/s2.img|root=UUID=$uuid ramforge.threads=1"
 fi
 
-if command -v dracut >/dev/null; then
+if [[ ${BENCH_S1:-1} == 1 ]] && command -v dracut >/dev/null; then
 	dracut -q -f --no-hostonly --kver "$kver" --kmoddir "$kmoddir" \
 		-m "base rootfs-block kernel-modules" --add-drivers "virtio_pci virtio_blk ext4" \
 		"$work/dracut.img"
 	echo "  dracut S1 image: $(stat -c %s "$work/dracut.img") bytes"
 	measure "dracut S1 (base rootfs-block)|$work/dracut.img|root=UUID=$uuid"
-else
+elif [[ ${BENCH_S1:-1} == 1 ]]; then
 	echo "  dracut: not installed, not measured (apt-get install dracut-core)"
+fi
+
+# The number of kernel modules in an image and its size, from `ramforge ls` (which reads
+# dracut's layout too).
+describe() { # LABEL IMAGE
+	printf '  %-34s %9s bytes compressed, %4s modules\n' "$1" "$(stat -c %s "$2")" \
+		"$("$rf" ls "$2" | grep -cE '\.ko(\.[a-z]+)?$')"
+}
+
+if [[ ${BENCH_GENERIC:-1} == 1 ]]; then
+	mem=1024
+	echo "generic images (no driver named), qemu -m $mem:"
+	t0=$(date +%s.%N)
+	"$rf" build -q -f --no-backup --sysroot "$work/sys" -k "$kver" "$work/generic.img"
+	echo "  ramforge build took $(echo "$(date +%s.%N) - $t0" | bc) s"
+	describe "ramforge generic" "$work/generic.img"
+	gen=("ramforge generic, NVMe|$work/generic.img|root=UUID=$uuid|nvme"
+		"ramforge generic, AHCI|$work/generic.img|root=UUID=$uuid|ahci")
+	if command -v dracut >/dev/null; then
+		t0=$(date +%s.%N)
+		dracut -q -f --no-hostonly --kver "$kver" --kmoddir "$kmoddir" "$work/dracut-generic.img"
+		echo "  dracut --no-hostonly took $(echo "$(date +%s.%N) - $t0" | bc) s"
+		describe "dracut --no-hostonly" "$work/dracut-generic.img"
+		gen+=("dracut --no-hostonly, NVMe|$work/dracut-generic.img|root=UUID=$uuid|nvme"
+			"dracut --no-hostonly, AHCI|$work/dracut-generic.img|root=UUID=$uuid|ahci")
+	else
+		echo "  dracut: not installed, not measured (apt-get install dracut-core)"
+	fi
+	measure "${gen[@]}"
 fi

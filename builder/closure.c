@@ -57,6 +57,7 @@ struct walk {
 	struct rf_modset *set;
 	struct rf_err *err;
 	unsigned gen;
+	bool early; /* the request being walked is early */
 	const char *dirname; /* the tree as libkmod resolved it (absolute) */
 	size_t dirname_len;
 };
@@ -221,10 +222,15 @@ static int add_module(struct walk *w, struct kmod_module *mod, struct why why)
 {
 	const char *name = kmod_module_get_name(mod), *path = kmod_module_get_path(mod);
 	struct rf_modset *set = w->set;
+	uintptr_t at = (uintptr_t)rf_strmap_get(&w->in_set, name);
 	struct rf_module *m;
 
-	if (rf_strmap_get(&w->in_set, name))
+	/* The first request that reaches a module names why it is in; it is early when any
+	 * early request reaches it (each request walks its whole closure, see w->gen). */
+	if (at) {
+		set->mods[at - 1].early |= w->early;
 		return 0;
+	}
 	if (!path && !is_builtin(w, name))
 		return warn(w, "%s has no module file in %s; skipped", name, w->sel->kmoddir);
 	if (set->n == set->cap) {
@@ -241,7 +247,7 @@ static int add_module(struct walk *w, struct kmod_module *mod, struct why why)
 	m->name = strdup(name);
 	m->why = why.of ? rf_strdupf("%s %s", why.text, why.of) : strdup(why.text);
 	m->builtin = !path;
-	m->early = true;
+	m->early = w->early;
 	if (path)
 		m->path = strdup(strncmp(path, w->dirname, w->dirname_len) == 0 &&
 					 path[w->dirname_len] == '/'
@@ -653,6 +659,7 @@ int rf_closure_resolve(const struct rf_selection *sel, const struct rf_requests 
 	r = set->kver && set->kmoddir ? walk_init(&w, err) : -ENOMEM;
 	for (size_t i = 0; r >= 0 && i < reqs->n; i++) {
 		w.gen++;
+		w.early = reqs->v[i].early;
 		r = resolve_request(&w, &reqs->v[i]);
 	}
 	if (r >= 0 && sel->graph)

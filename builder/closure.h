@@ -22,7 +22,8 @@ struct rf_module {
 	char *why;     /* first reason: "requested", "alias fs-xfs", "dependency of ext4", ... */
 	char *options; /* modprobe.d options for it, or NULL */
 	bool builtin;  /* built into the kernel: satisfied, no file */
-	bool early;    /* load at boot before looking for the root device */
+	bool early;    /* load at boot before looking for the root device: some early request's
+			* closure holds it; else the init loads it on demand (coldplug) */
 	size_t *deps;  /* indices into rf_modset.mods: hard dependencies (transitive, as modules.dep) */
 	size_t ndeps;
 	size_t *pre; /* softdep pre targets that are in the set */

@@ -14,7 +14,9 @@ struct rf_request {
 	char *name;     /* module name or alias, as written */
 	char *origin;   /* "requested", "etc/ramforge.conf:3", "etc/modules-load.d/foo.conf:2" */
 	bool automatic; /* true: blacklist applies even to the module's own name */
-	bool early;     /* load at boot before looking for the root device */
+	bool early;     /* load at boot before looking for the root device (rf_requests_add sets
+			 * it; the generic and hostonly scans clear it: their modules load on
+			 * demand, when a device needs them) */
 };
 
 struct rf_requests {

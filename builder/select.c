@@ -68,16 +68,24 @@ static int scan(struct rf_select *s, const struct rf_opts *o, const struct rf_st
 {
 	struct rf_generic_rules rules = { 0 };
 	bool hostonly = o->hostonly >= 0 ? o->hostonly : strcmp(s->conf.hostonly, "yes") == 0;
+	size_t first = s->reqs.n;
 	int r;
 
 	if (o->drivers_only || (names && names->n))
 		return 0;
-	if (hostonly)
-		return rf_hostonly_scan(o->host_root ? o->host_root : "/", s->kmoddir, &s->reqs, &s->warnings, err);
-	r = rf_generic_rules_default(&rules, err);
-	if (r >= 0)
-		r = rf_generic_scan(&rules, s->kmoddir, &s->reqs, err);
-	rf_generic_rules_free(&rules);
+	if (hostonly) {
+		r = rf_hostonly_scan(o->host_root ? o->host_root : "/", s->kmoddir, &s->reqs,
+				     &s->warnings, err);
+	} else {
+		r = rf_generic_rules_default(&rules, err);
+		if (r >= 0)
+			r = rf_generic_scan(&rules, s->kmoddir, &s->reqs, err);
+		rf_generic_rules_free(&rules);
+	}
+	/* What a scan found is loaded on demand: the init's coldplug loads it when a device
+	 * that is there matches one of its aliases (or the root's filesystem needs it). */
+	for (size_t i = first; i < s->reqs.n; i++)
+		s->reqs.v[i].early = false;
 	return r;
 }
 

@@ -11,7 +11,8 @@ INIT_HDR    := $(wildcard init/*.h init/shared/*.h)
 INIT_LIBDIR := $(shell pkg-config --variable=libdir blkid)
 
 ifeq ($(INIT_LIBC),musl)
-# musl's compiler must not see glibc's /usr/include: give it only the four libraries' headers.
+# musl's compiler must not see glibc's /usr/include: give it only the four libraries' headers
+# and the kernel's (linux/netlink.h for the uevent socket).
 INIT_CC     := musl-gcc
 INIT_INC    := $(BUILD)/init-include
 INIT_CFLAGS := -std=gnu11 $(INIT_WARN) -Os -ffunction-sections -fdata-sections -Iinit \
@@ -21,7 +22,7 @@ INIT_LIBS   := $(addprefix $(INIT_LIBDIR)/,libblkid.a libzstd.a liblzma.a libz.a
 INIT_DEPS   := $(INIT_INC)/.stamp
 $(INIT_INC)/.stamp: init/init.mk
 	@mkdir -p $(INIT_INC)
-	for h in blkid zstd.h zstd_errors.h lzma.h lzma zlib.h zconf.h; do \
+	for h in blkid zstd.h zstd_errors.h lzma.h lzma zlib.h zconf.h linux asm asm-generic; do \
 		src=$$(ls -d /usr/include/$$h /usr/include/*/$$h 2>/dev/null | head -n1); \
 		[ -n "$$src" ] || { echo "ramforge-init: missing header $$h" >&2; exit 1; }; \
 		ln -sfn "$$src" $(INIT_INC)/$$h; \

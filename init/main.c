@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * ramforge-init: the /init of a ramforge image. It executes the load plan the builder wrote,
- * finds and mounts the root filesystem and hands over to the real init. Read top to bottom.
+ * ramforge-init: the /init of a ramforge image. It executes the load plan the builder wrote
+ * (early modules first, the rest when a device that is there needs them), finds and mounts the
+ * root filesystem and hands over to the real init. Read top to bottom.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "cmdline.h"
+#include "coldplug.h"
 #include "emergency.h"
 #include "log.h"
 #include "modload.h"
@@ -104,13 +106,19 @@ static void stop_if(enum rf_break at, const char *name, const struct rf_cmdline 
 	rf_emergency(false, wait_after_failure(cmd));
 }
 
+static void coldplug_idle(void *coldplug, int ms)
+{
+	rf_coldplug_poll(coldplug, ms);
+}
+
 int main(int argc, char **argv)
 {
 	double started = rf_uptime();
 	struct rf_cmdline cmd = { 0 };
 	struct rf_plan plan = { 0 };
 	struct rf_loader loader;
-	char dev[256], init[256], why[512];
+	struct rf_coldplug coldplug;
+	char dev[256], init[256], why[512], fstype[32] = "";
 	char *cmdline;
 	int r;
 
@@ -126,35 +134,41 @@ int main(int argc, char **argv)
 	if (r < 0)
 		rf_warn("mounting the early filesystems: %s", strerror(-r));
 
-	/* 2. The modules the builder chose: the early ones before anything else. */
+	/* 2. The modules the builder chose to load early, before anything else. */
 	read_plan(&plan);
 	if (rf_loader_init(&loader, &plan, &cmd) < 0)
 		fail("out of memory preparing the module loader", &cmd, NULL);
-	if (rf_loader_start(&loader, false) < 0)
+	if (rf_loader_start(&loader) < 0)
 		fail("cannot start the module loader", &cmd, &loader);
 	rf_loader_wait(&loader);
 	rf_debug("early modules done at %.3f s", rf_uptime());
 
-	/* 3. The rest load meanwhile; find the root device. */
-	if (rf_loader_start(&loader, true) < 0)
-		rf_loader_wait(&loader);
+	/* 3. Coldplug: the drivers of the devices that are here, and of those that appear behind
+	 * them, load meanwhile; find the root device. */
+	rf_coldplug_init(&coldplug, &plan, &cmd, &loader);
+	rf_coldplug_scan(&coldplug);
 	if (cmd.rootdelay > 0) {
 		rf_info("rootdelay: waiting %d s", cmd.rootdelay);
-		sleep((unsigned)cmd.rootdelay);
+		for (double end = rf_uptime() + cmd.rootdelay; rf_uptime() < end;)
+			rf_coldplug_poll(&coldplug, 100);
 	}
 	stop_if(RF_BREAK_PRE_MOUNT, "pre-mount", &cmd, &loader);
-	if (rf_rootdev_find(cmd.root, root_timeout(&cmd), dev, sizeof(dev), why, sizeof(why)) < 0) {
+	if (rf_rootdev_find(cmd.root, root_timeout(&cmd), coldplug_idle, &coldplug, dev,
+			    sizeof(dev), why, sizeof(why)) < 0) {
 		rf_loader_wait(&loader);
 		fail(why, &cmd, &loader);
 	}
 	rf_debug("root device %s found at %.3f s", dev, rf_uptime());
 
-	/* 4. Mount it, and let the module loading finish before the hand-over. */
+	/* 4. Its filesystem's driver, then mount it once the loading is done. */
+	if (!cmd.rootfstype)
+		rf_rootdev_type(dev, fstype, sizeof(fstype));
+	rf_coldplug_want_fs(&coldplug, cmd.rootfstype ? cmd.rootfstype : fstype);
+	rf_loader_wait(&loader);
+	rf_coldplug_free(&coldplug);
 	if (rf_rootdev_mount(dev, cmd.rootfstype, cmd.rootflags, cmd.rw, NEWROOT, why,
-			     sizeof(why)) < 0) {
-		rf_loader_wait(&loader);
+			     sizeof(why)) < 0)
 		fail(why, &cmd, &loader);
-	}
 	rf_loader_wait(&loader);
 	rf_loader_report(&loader, RF_LOG_DEBUG);
 	stop_if(RF_BREAK_PRE_SWITCH_ROOT, "pre-switch-root", &cmd, &loader);

@@ -57,13 +57,6 @@ static int build_waits(struct rf_loader *l)
 				if (p->mods[j].post[k] == i)
 					l->waits[i][l->nwaits[i]++] = j;
 	}
-	/* An early module's waits are early too (walk backwards: waits point to earlier ones). */
-	for (size_t i = p->n; i-- > 0;) {
-		l->early[i] = l->early[i] || p->mods[i].early;
-		if (l->early[i])
-			for (size_t k = 0; k < l->nwaits[i]; k++)
-				l->early[l->waits[i][k]] = true;
-	}
 	return 0;
 }
 
@@ -85,10 +78,11 @@ int rf_loader_init(struct rf_loader *l, const struct rf_plan *plan, const struct
 	l->res = calloc(n, sizeof(*l->res));
 	l->waits = calloc(n, sizeof(*l->waits));
 	l->nwaits = calloc(n, sizeof(*l->nwaits));
-	l->early = calloc(n, sizeof(*l->early));
+	l->wanted = calloc(n, sizeof(*l->wanted));
 	pthread_mutex_init(&l->lock, NULL);
 	pthread_cond_init(&l->cond, NULL);
-	if (!l->res || !l->waits || !l->nwaits || !l->early)
+	pthread_cond_init(&l->idle, NULL);
+	if (!l->res || !l->waits || !l->nwaits || !l->wanted)
 		return -ENOMEM;
 	return build_waits(l);
 }
@@ -138,6 +132,13 @@ static int load_file(const struct rf_loader *l, int fd, const char *path, const 
 	return r;
 }
 
+/* Errors that say something about this kernel or file, not about what was loaded before. */
+static bool retryable(int err)
+{
+	return err != ENODEV && err != ENOEXEC && err != EKEYREJECTED && err != ENOKEY &&
+	       err != EPERM && err != ENOMEM && err != EBADMSG && err != ENOENT;
+}
+
 static void load_one(struct rf_loader *l, size_t i, struct rf_modresult *res)
 {
 	const struct rf_plan_mod *m = &l->plan->mods[i];
@@ -160,7 +161,13 @@ static void load_one(struct rf_loader *l, size_t i, struct rf_modresult *res)
 		res->err = -r;
 		snprintf(res->why, sizeof(res->why), "%s%s", strerror(-r),
 			 r == -ENOEXEC ? " (built for another kernel?)" : "");
-		rf_warn("%s: cannot load %s: %s", m->name, path, res->why);
+		res->retry = fd >= 0 && !res->second && retryable(-r);
+		if (res->retry)
+			rf_debug("%s: %s; trying again after the others", m->name, res->why);
+		else if (r == -ENODEV) /* the module's hardware or CPU feature is not there */
+			rf_notice("%s: cannot load %s: %s", m->name, path, res->why);
+		else
+			rf_warn("%s: cannot load %s: %s", m->name, path, res->why);
 	} else {
 		res->state = RF_MOD_LOADED;
 		rf_debug("%s: loaded in %.1f ms%s%s%s", m->name, res->seconds * 1000, how,
@@ -177,9 +184,12 @@ static bool finished(enum rf_modstate s)
 static void skip(struct rf_loader *l, size_t i, const char *why, const char *dep)
 {
 	l->res[i].state = RF_MOD_SKIPPED;
+	l->res[i].by_dep = dep != NULL;
 	snprintf(l->res[i].why, sizeof(l->res[i].why), "%s%s%s", why, dep ? dep : "",
 		 dep ? ", which was not loaded" : "");
-	rf_notice("%s: skipped: %s", l->plan->mods[i].name, l->res[i].why);
+	if (!l->res[i].reported)
+		rf_notice("%s: skipped: %s", l->plan->mods[i].name, l->res[i].why);
+	l->res[i].reported = true;
 }
 
 /* Settle modules that need no loading; true when module i may start now. Called locked. */
@@ -203,43 +213,51 @@ static bool ready(struct rf_loader *l, size_t i)
 			return false;
 		}
 	}
+	/* A module that names this one as a post softdep is waited for only if it loads too. */
 	for (size_t k = 0; k < l->nwaits[i]; k++)
-		if (!finished(l->res[l->waits[i][k]].state))
+		if (l->wanted[l->waits[i][k]] && !finished(l->res[l->waits[i][k]].state))
 			return false;
 	return true;
 }
 
-/* The next module to load, or -1; *left tells whether wanted work remains. Called locked. */
-static long pick(struct rf_loader *l, bool *left)
+/* The next module to load, or -1. Called locked. */
+static long pick(struct rf_loader *l)
 {
-	*left = false;
-	for (size_t i = 0; i < l->plan->n; i++) {
-		if (l->res[i].state != RF_MOD_PENDING || (!l->early[i] && !l->late_started))
-			continue;
-		if (ready(l, i))
+	if (l->serial && l->running)
+		return -1;
+	for (size_t i = 0; i < l->plan->n; i++)
+		if (l->res[i].state == RF_MOD_PENDING && l->wanted[i] && ready(l, i))
 			return (long)i;
-		if (l->res[i].state == RF_MOD_PENDING)
-			*left = true;
-	}
 	return -1;
 }
 
+/* Some wanted module is still to load or loading. Called locked. */
+static bool busy(const struct rf_loader *l)
+{
+	if (l->running)
+		return true;
+	for (size_t i = 0; i < l->plan->n; i++)
+		if (l->wanted[i] && l->res[i].state == RF_MOD_PENDING)
+			return true;
+	return false;
+}
+
+/* The pool lives until rf_loader_free: coldplug adds work at any time. */
 static void *worker(void *arg)
 {
 	struct rf_loader *l = arg;
-	bool left;
 	long i;
 
 	pthread_mutex_lock(&l->lock);
-	for (;;) {
-		i = pick(l, &left);
-		if (i < 0 && (!left || !l->running))
-			break; /* nothing left, or only what waits for nothing that runs */
+	while (!l->stopping) {
+		i = pick(l);
 		if (i < 0) {
+			if (!l->running)
+				pthread_cond_broadcast(&l->idle);
 			pthread_cond_wait(&l->cond, &l->lock);
 			continue;
 		}
-		struct rf_modresult res = { .state = RF_MOD_RUNNING };
+		struct rf_modresult res = { .state = RF_MOD_RUNNING, .second = l->res[i].second };
 
 		l->res[i].state = RF_MOD_RUNNING;
 		l->running++;
@@ -250,41 +268,105 @@ static void *worker(void *arg)
 		l->running--;
 		pthread_cond_broadcast(&l->cond);
 	}
-	pthread_cond_broadcast(&l->cond);
 	pthread_mutex_unlock(&l->lock);
 	return NULL;
 }
 
-int rf_loader_start(struct rf_loader *l, bool late)
+/* Mark i and what it needs (hard deps, softdeps pre and post). Called locked. */
+static bool want_locked(struct rf_loader *l, size_t i)
 {
-	int r, started = 0;
+	const struct rf_plan_mod *m = &l->plan->mods[i];
+
+	if (l->wanted[i])
+		return false;
+	l->wanted[i] = true;
+	for (size_t k = 0; k < m->ndeps; k++)
+		want_locked(l, m->deps[k]);
+	for (size_t k = 0; k < m->npre; k++)
+		want_locked(l, m->pre[k]);
+	for (size_t k = 0; k < m->npost; k++)
+		want_locked(l, m->post[k]);
+	return true;
+}
+
+bool rf_loader_want(struct rf_loader *l, size_t i)
+{
+	bool added;
 
 	pthread_mutex_lock(&l->lock);
-	l->late_started = late;
+	added = i < l->plan->n && want_locked(l, i);
+	if (added)
+		pthread_cond_broadcast(&l->cond);
+	pthread_mutex_unlock(&l->lock);
+	return added;
+}
+
+int rf_loader_start(struct rf_loader *l)
+{
+	int r;
+
+	pthread_mutex_lock(&l->lock);
+	for (size_t i = 0; i < l->plan->n; i++)
+		if (l->plan->mods[i].early)
+			want_locked(l, i);
 	pthread_mutex_unlock(&l->lock);
 	for (int t = 0; t < l->nthreads; t++) {
 		r = pthread_create(&l->threads[t], NULL, worker, l);
 		if (r != 0) {
 			l->threads[t] = 0;
-			if (!started)
+			if (!t)
 				return -r;
 			break;
 		}
-		started++;
 	}
 	return 0;
 }
 
-void rf_loader_wait(struct rf_loader *l)
+/* Put the modules worth a second try back in the queue, with what they held back. */
+static size_t requeue(struct rf_loader *l)
 {
-	for (int t = 0; t < l->nthreads; t++) {
-		if (l->threads[t])
-			pthread_join(l->threads[t], NULL);
-		l->threads[t] = 0;
+	size_t n = 0;
+
+	for (size_t i = 0; i < l->plan->n; i++) {
+		struct rf_modresult *r = &l->res[i];
+
+		if (r->state == RF_MOD_FAILED && r->retry) {
+			r->state = RF_MOD_PENDING;
+			r->retry = false;
+			r->second = true;
+			n++;
+		}
+	}
+	for (size_t i = 0; n && i < l->plan->n; i++)
+		if (l->res[i].state == RF_MOD_SKIPPED && l->res[i].by_dep)
+			l->res[i].state = RF_MOD_PENDING;
+	return n;
+}
+
+static void wait_idle(struct rf_loader *l)
+{
+	while (busy(l)) {
+		pthread_cond_broadcast(&l->cond);
+		pthread_cond_wait(&l->idle, &l->lock);
 	}
 }
 
-/* Log "label: a b c" for every module in state s, several lines if need be. */
+void rf_loader_wait(struct rf_loader *l)
+{
+	if (!l->threads[0])
+		return; /* never started */
+	pthread_mutex_lock(&l->lock);
+	wait_idle(l);
+	if (requeue(l)) {
+		l->serial = true;
+		wait_idle(l);
+		l->serial = false;
+	}
+	pthread_mutex_unlock(&l->lock);
+}
+
+/* Log "label: a b c" for every module in state s, several lines if need be. Pending modules
+ * count only when wanted (on-demand ones no device asked for are counted apart). */
 static void report_state(struct rf_loader *l, int prio, enum rf_modstate s, const char *label)
 {
 	char line[768];
@@ -294,7 +376,7 @@ static void report_state(struct rf_loader *l, int prio, enum rf_modstate s, cons
 		const char *name = l->plan->mods[i].name;
 		int n;
 
-		if (l->res[i].state != s)
+		if (l->res[i].state != s || (s == RF_MOD_PENDING && !l->wanted[i]))
 			continue;
 		count++;
 		if (len + strlen(name) + sizeof(l->res[i].why) + 8 > sizeof(line)) {
@@ -314,6 +396,17 @@ static void report_state(struct rf_loader *l, int prio, enum rf_modstate s, cons
 		rf_log(prio, "%s: none", label);
 }
 
+/* The on-demand modules no device asked for: a count, as a generic image has hundreds. */
+static void report_unwanted(struct rf_loader *l, int prio)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < l->plan->n; i++)
+		n += l->res[i].state == RF_MOD_PENDING && !l->wanted[i];
+	if (n)
+		rf_log(prio, "modules on demand, not loaded (no device here asked for them): %zu", n);
+}
+
 void rf_loader_report(struct rf_loader *l, int prio)
 {
 	pthread_mutex_lock(&l->lock);
@@ -323,19 +416,28 @@ void rf_loader_report(struct rf_loader *l, int prio)
 	report_state(l, prio, RF_MOD_FAILED, "modules failed");
 	report_state(l, prio, RF_MOD_SKIPPED, "modules skipped");
 	report_state(l, prio, RF_MOD_PENDING, "modules not loaded yet");
+	report_unwanted(l, prio);
 	pthread_mutex_unlock(&l->lock);
 }
 
 void rf_loader_free(struct rf_loader *l)
 {
+	pthread_mutex_lock(&l->lock);
+	l->stopping = true;
+	pthread_cond_broadcast(&l->cond);
+	pthread_mutex_unlock(&l->lock);
+	for (int t = 0; t < RF_LOADER_MAX_THREADS; t++)
+		if (l->threads[t])
+			pthread_join(l->threads[t], NULL);
 	if (l->waits)
 		for (size_t i = 0; i < l->plan->n; i++)
 			free(l->waits[i]);
 	free(l->waits);
 	free(l->nwaits);
-	free(l->early);
+	free(l->wanted);
 	free(l->res);
 	pthread_mutex_destroy(&l->lock);
 	pthread_cond_destroy(&l->cond);
+	pthread_cond_destroy(&l->idle);
 	memset(l, 0, sizeof(*l));
 }

@@ -2,10 +2,12 @@
 /*
  * Loading the plan's modules: in dependency order, independent ones in parallel on a small pool
  * of threads, with the plan's and the command line's options, skipping what the command line
- * denies. A failed hard dependency stops its dependents; a failed softdep target does not.
- * Every outcome is kept for the failure report. Messages go to the init's log.
- * Ownership: the loader borrows plan and cmdline (they must outlive it); rf_loader_free
- * releases the rest. Errors: -errno (-ENOMEM, or pthread's error).
+ * denies. The early modules load at start; the others only when wanted (coldplug found a device
+ * or filesystem that needs them), each with its dependencies and softdeps. A failed hard
+ * dependency stops its dependents; a failed softdep target does not. Every outcome is kept for
+ * the failure report. Messages go to the init's log.
+ * Ownership: the loader borrows plan and cmdline (they must outlive it); rf_loader_free stops
+ * the pool and releases the rest. Errors: -errno (-ENOMEM, or pthread's error).
  */
 #pragma once
 #include <pthread.h>
@@ -30,6 +32,10 @@ struct rf_modresult {
 	int err;        /* errno of a failure */
 	char why[128];  /* why it failed or was skipped */
 	double seconds; /* time spent loading */
+	bool retry;     /* failed in a way a later try may fix (see rf_loader_wait) */
+	bool second;    /* this is (or was) the second try */
+	bool by_dep;    /* skipped because a hard dependency was not loaded */
+	bool reported;  /* its skip was logged (each skip is logged once) */
 };
 
 #define RF_LOADER_MAX_THREADS 16
@@ -42,18 +48,26 @@ struct rf_loader {
 	struct rf_modresult *res;
 	size_t **waits;       /* per module: earlier modules it must wait for */
 	size_t *nwaits;
-	bool *early;          /* early, or needed by an early module */
-	bool late_started;
+	bool *wanted;         /* to load: early, asked for, or needed by such a module */
+	bool serial;          /* the second tries: one at a time */
+	bool stopping;
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
+	pthread_cond_t cond;  /* workers: there may be work */
+	pthread_cond_t idle;  /* rf_loader_wait: nothing wanted left to do */
 	pthread_t threads[RF_LOADER_MAX_THREADS];
 	int nthreads, running;
 };
 
 int rf_loader_init(struct rf_loader *l, const struct rf_plan *plan, const struct rf_cmdline *cmd);
-/* Start loading: the early modules only, or (late) all the rest as well. Returns at once. */
-int rf_loader_start(struct rf_loader *l, bool late);
-/* Wait until the started threads have finished their work. */
+/* Start the pool and the early modules. Returns at once. */
+int rf_loader_start(struct rf_loader *l);
+/* Load module i (an index into the plan) and what it needs, in the background. Thread-safe.
+ * True when it was not wanted before. */
+bool rf_loader_want(struct rf_loader *l, size_t i);
+/* Wait until everything wanted so far is done. Modules that failed with an error a
+ * later try may fix get one more, one at a time, after all the others: a module's init may
+ * request another module itself (nls_euc_jp asks for nls_cp932), which fails in an initramfs
+ * without modprobe unless that one is already loaded. */
 void rf_loader_wait(struct rf_loader *l);
 /* Log at prio which modules were loaded, which failed (with errors) and which were skipped. */
 void rf_loader_report(struct rf_loader *l, int prio);

@@ -20,10 +20,12 @@
 #include "log.h"
 
 #define POLL_MS 20
+#define REPROBE_S 0.25
 
 /* What libblkid found on one device (empty strings when nothing). */
 struct probed {
 	char name[64];
+	double when; /* uptime of the probe */
 	char type[32], uuid[64], label[128], partuuid[64], partlabel[128];
 };
 
@@ -48,6 +50,7 @@ static void probe(const char *name, struct probed *out)
 
 	memset(out, 0, sizeof(*out));
 	snprintf(out->name, sizeof(out->name), "%s", name);
+	out->when = rf_uptime();
 	snprintf(path, sizeof(path), "/dev/%s", name);
 	pr = blkid_new_probe_from_filename(path);
 	if (!pr)
@@ -84,11 +87,22 @@ static bool usable(const char *name)
 	return atoll(size) > 0 && access(path, F_OK) == 0;
 }
 
+static bool found_nothing(const struct probed *p)
+{
+	return !*p->type && !*p->uuid && !*p->label && !*p->partuuid && !*p->partlabel;
+}
+
+/* A disk that just appeared may not be readable yet (its driver still scans it): what found
+ * nothing is probed again after a while. */
 static struct probed *cached(struct probe_cache *c, const char *name)
 {
-	for (size_t i = 0; i < c->n; i++)
-		if (strcmp(c->v[i].name, name) == 0)
-			return &c->v[i];
+	for (size_t i = 0; i < c->n; i++) {
+		if (strcmp(c->v[i].name, name) != 0)
+			continue;
+		if (found_nothing(&c->v[i]) && rf_uptime() - c->v[i].when > REPROBE_S)
+			probe(name, &c->v[i]);
+		return &c->v[i];
+	}
 	if (!usable(name))
 		return NULL;
 	if (c->n == c->cap) {
@@ -169,8 +183,8 @@ static bool is_block(const char *path)
 	return stat(path, &st) == 0 && S_ISBLK(st.st_mode);
 }
 
-int rf_rootdev_find(const char *root, int timeout, char *dev, size_t devlen, char *why,
-		    size_t whylen)
+int rf_rootdev_find(const char *root, int timeout, void (*idle)(void *arg, int ms), void *arg,
+		    char *dev, size_t devlen, char *why, size_t whylen)
 {
 	struct probe_cache cache = { 0 };
 	struct timespec nap = { 0, POLL_MS * 1000000L };
@@ -194,7 +208,10 @@ int rf_rootdev_find(const char *root, int timeout, char *dev, size_t devlen, cha
 		found = tagged ? scan_once(&cache, tag, value, dev, devlen) : is_block(root);
 		if (found || (timeout >= 0 && rf_uptime() >= deadline))
 			break;
-		nanosleep(&nap, NULL);
+		if (idle)
+			idle(arg, POLL_MS);
+		else
+			nanosleep(&nap, NULL);
 	}
 	free(cache.v);
 	if (!found) {
@@ -268,6 +285,14 @@ static int try_all(const char *dev, const char *target, unsigned long mflags, co
 	if (f)
 		fclose(f);
 	return r;
+}
+
+void rf_rootdev_type(const char *dev, char *type, size_t typelen)
+{
+	struct probed p;
+
+	probe(strncmp(dev, "/dev/", 5) == 0 ? dev + 5 : dev, &p);
+	snprintf(type, typelen, "%s", p.type);
 }
 
 int rf_rootdev_mount(const char *dev, const char *fstype, const char *flags, bool rw,

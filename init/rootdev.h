@@ -11,9 +11,13 @@
 #include <stddef.h>
 
 /* Wait up to timeout seconds (< 0: forever) for the device root names; its /dev path goes into
- * dev. -ENOENT when it did not appear, -EINVAL for a root= this init cannot read. */
-int rf_rootdev_find(const char *root, int timeout, char *dev, size_t devlen, char *why,
-		    size_t whylen);
+ * dev. Between two looks it calls idle(arg, ms) to wait (NULL: sleep), where devices' drivers
+ * get loaded. -ENOENT when it did not appear, -EINVAL for a root= this init cannot read. */
+int rf_rootdev_find(const char *root, int timeout, void (*idle)(void *arg, int ms), void *arg,
+		    char *dev, size_t devlen, char *why, size_t whylen);
+
+/* The filesystem type libblkid finds on dev into type ("" when none). */
+void rf_rootdev_type(const char *dev, char *type, size_t typelen);
 
 /* Mount dev on target. fstype NULL: the probed type, else every type in /proc/filesystems. */
 int rf_rootdev_mount(const char *dev, const char *fstype, const char *flags, bool rw,

@@ -15,7 +15,10 @@
  *   NAME     kmod-normalised module name ('_', never '-'), unique in the plan
  *   PATH     file relative to /lib/modules/KVER ("kernel/fs/ext4/ext4.ko.zst"); "-" when the
  *            module is built into the kernel (satisfied, nothing to load)
- *   WHEN     "early": loaded before the root device is looked for; "late": loaded meanwhile
+ *   WHEN     "early": loaded before the root device is looked for (asked for by name);
+ *            "late": on demand, loaded only when a device that is there matches one of its
+ *            aliases in the image's modules.alias, or the root's filesystem needs it (from the
+ *            generic or hostonly scan), or as a dependency or softdep of such a module
  *   DEPS     hard dependencies (transitive, like modules.dep), PRE and POST the softdep
  *            targets that are in the plan: comma-separated NAMEs, "-" for none. A failed hard
  *            dependency stops the module; a failed softdep is reported and skipped.

@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: MIT
 # Shared helpers for the boot tests: a root disk (tests/fixtures/mkrootdisk), an image built by
-# `ramforge build` for Debian's cloud kernel (fixture RF_CLOUD_ROOT/RF_CLOUD_KVER), and a QEMU
-# boot under TCG (never KVM) whose console output the tests assert on.
+# `ramforge build` for Debian's cloud kernel (fixture RF_CLOUD_ROOT/RF_CLOUD_KVER) or its full
+# kernel (RF_FULL_ROOT/RF_FULL_KVER, see need_full_boot), and a QEMU boot under TCG (never KVM)
+# whose console output the tests assert on.
 
 BOOT_TIMEOUT=${RF_BOOT_TIMEOUT:-120} # seconds for one boot, a hard stop for a hung guest
+BOOT_EXTRA=()
 
 fail() {
 	printf '%s\n' "$@" >&2
@@ -19,7 +21,18 @@ need_boot() {
 	INIT=${RAMFORGE_INIT:-$(dirname "$RAMFORGE")/ramforge-init}
 	[[ -x $INIT ]] || fail "ramforge-init not found at $INIT"
 	KVER=$RF_CLOUD_KVER
+	KROOT=$RF_CLOUD_ROOT
 	VMLINUZ=$RF_CLOUD_ROOT/boot/vmlinuz-$KVER
+}
+
+# The same for Debian's full kernel (every storage driver; the generic image is tested on it).
+need_full_boot() {
+	need_boot
+	[[ -n ${RF_FULL_ROOT:-} && -n ${RF_FULL_KVER:-} ]] ||
+		skip "RF_FULL_ROOT is not set: run through 'make check' (tests/fixtures/prepare with RF_WANT_FULL=1)"
+	KVER=$RF_FULL_KVER
+	KROOT=$RF_FULL_ROOT
+	VMLINUZ=$RF_FULL_ROOT/boot/vmlinuz-$KVER
 }
 
 # A disk shared by a file's tests: BATS_FILE_TMPDIR/root.img with a known UUID and label.
@@ -39,7 +52,7 @@ make_gpt_disk() {
 		-L "$ROOT_LABEL" -g "$ROOT_PARTUUID" >/dev/null
 }
 
-# build_image OUT SYSROOT [ramforge build options...]: an image for the cloud kernel whose
+# build_image OUT SYSROOT [ramforge build options...]: an image for the kernel KVER whose
 # modules come from SYSROOT/lib/modules/KVER (a link to the fixture tree unless the test made
 # its own), config from SYSROOT.
 build_image() {
@@ -53,28 +66,35 @@ build_image() {
 make_sysroot() {
 	S=${1:-$BATS_TEST_TMPDIR/sysroot}
 	mkdir -p "$S/etc/modprobe.d" "$S/lib/modules"
-	[[ -e $S/lib/modules/$KVER ]] || ln -sfn "$RF_CLOUD_ROOT/lib/modules/$KVER" "$S/lib/modules/$KVER"
+	[[ -e $S/lib/modules/$KVER ]] || ln -sfn "$KROOT/lib/modules/$KVER" "$S/lib/modules/$KVER"
 }
 
-# boot IMAGE APPEND [disk: virtio|scsi|gpt|none]: boot under TCG (gpt: BATS_FILE_TMPDIR/gpt.img
-# on virtio, see make_gpt_disk); console output in $output and
+# boot IMAGE APPEND [disk]: boot under TCG with BATS_FILE_TMPDIR/root.img on the disk
+# controller named: virtio (virtio-blk), scsi (virtio-scsi), ahci, nvme, usb (usb-storage
+# behind xhci), gpt (BATS_FILE_TMPDIR/gpt.img on virtio, see make_gpt_disk) or none.
+# BOOT_EXTRA (an array) adds QEMU arguments. Console output in $output and
 # BATS_TEST_TMPDIR/console.log, QEMU's (or timeout's) exit code in $status, seconds in $took.
 boot() {
 	local img=$1 append=$2 disk=${3:-virtio} t0 drive=()
+	local file="file=$BATS_FILE_TMPDIR/root.img,if=none,format=raw,snapshot=on,id=d"
 	case $disk in
 	virtio) drive=(-drive "file=$BATS_FILE_TMPDIR/root.img,if=virtio,format=raw,snapshot=on") ;;
 	scsi) drive=(-device virtio-scsi-pci,id=scsi0
 		-drive "file=$BATS_FILE_TMPDIR/root.img,if=none,format=raw,snapshot=on,id=root0"
 		-device scsi-hd,drive=root0,bus=scsi0.0) ;;
+	ahci) drive=(-drive "$file" -device ahci,id=ahci -device ide-hd,drive=d,bus=ahci.0) ;;
+	nvme) drive=(-drive "$file" -device nvme,serial=rfnvme,drive=d) ;;
+	usb) drive=(-drive "$file" -device qemu-xhci -device usb-storage,drive=d) ;;
 	gpt) drive=(-drive "file=$BATS_FILE_TMPDIR/gpt.img,if=virtio,format=raw,snapshot=on") ;;
 	none) drive=() ;;
 	esac
 	t0=$(date +%s)
-	run timeout "$BOOT_TIMEOUT" qemu-system-x86_64 -accel tcg -m 512 -nographic -no-reboot \
+	run timeout "$BOOT_TIMEOUT" qemu-system-x86_64 -accel tcg -m "${BOOT_MEM:-512}" -nographic -no-reboot \
 		-kernel "$VMLINUZ" -initrd "$img" -append "console=ttyS0 panic=-1 $append" \
-		"${drive[@]}"
+		"${drive[@]}" "${BOOT_EXTRA[@]}"
 	took=$(($(date +%s) - t0))
-	output=$(tr -d '\r' <<< "$output")
+	# the firmware's terminal escapes (reset, clear) would glue onto the next line printed
+	output=$(tr -d '\r' <<< "$output" | sed -e 's/\x1bc//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g')
 	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/console.log"
 	[[ $status -ne 124 ]] || fail "the guest did not stop within $BOOT_TIMEOUT s" "$(tail -n 40 <<< "$output")"
 }

@@ -30,10 +30,10 @@ setup() {
 	assert_console '^RF-KMSG: .*ramforge-init: mounted /dev/vda'
 }
 
-@test "boot: root=UUID= is found with libblkid" {
-	boot "$BATS_FILE_TMPDIR/blk.img" "root=UUID=$ROOT_UUID"
+@test "boot: root=UUID= is found with libblkid; rootflags= reach the mount" {
+	boot "$BATS_FILE_TMPDIR/blk.img" "root=UUID=$ROOT_UUID rootflags=noatime,commit=7"
 	assert_reached_root
-	assert_console '^RF-ROOTMOUNT: /dev/vda / ext4 ro,' 'ramforge-init: mounted /dev/vda on /'
+	assert_console '^RF-ROOTMOUNT: /dev/vda / ext4 ro,noatime,.*commit=7' 'ramforge-init: mounted /dev/vda on /'
 }
 
 @test "boot: root=LABEL= with rw mounts read-write" {
@@ -57,4 +57,13 @@ setup() {
 	boot "$BATS_FILE_TMPDIR/blk.img" "root=PARTLABEL=rfpart" gpt
 	assert_reached_root
 	assert_console '^RF-ROOTMOUNT: /dev/vda1 / ext4 ro,'
+}
+
+@test "boot: the default image (the generic module set, no driver list) reaches the root" {
+	build_image "$BATS_TEST_TMPDIR/generic.img" "$BATS_FILE_TMPDIR/sysroot"
+	boot "$BATS_TEST_TMPDIR/generic.img" "root=UUID=$ROOT_UUID quiet"
+	assert_reached_root
+	assert_module_loaded virtio_pci virtio_blk
+	# drivers for absent hardware may say ENODEV; nothing may fail for a wrong order or format
+	refute_console 'cannot load .*: (Invalid argument|Unknown symbol|Exec format|Key was rejected)'
 }
