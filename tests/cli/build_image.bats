@@ -105,3 +105,13 @@ unpack() { # IMAGE DIR
 	[ -z "$(find "$BATS_TEST_TMPDIR/x" -name 'deny*')" ]
 	[[ $err == *"deny_dep left out: etc/modprobe.d/20-deny.conf:1: install deny_dep /bin/false"* ]]
 }
+
+@test "dracut's lsinitrd lists ramforge's images (where dracut is installed)" {
+	command -v lsinitrd >/dev/null || skip "lsinitrd not installed (apt-get install dracut-core)"
+	for c in zstd gzip xz; do
+		build -f --compress "$c" "$IMG"
+		listing=$(lsinitrd "$IMG" 2>&1)
+		has_line "$listing" " init$"
+		has_line "$listing" " lib/modules/$K/modules.dep$"
+	done
+}
