@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <libkmod.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,18 +75,6 @@ static struct node *node_of(struct walk *w, const char *name)
 	return n;
 }
 
-static int warn(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int warn(struct walk *w, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return rf_strv_push_owned(&w->set->warnings, s);
-}
 
 /* Record an exclusion once, and warn about it. */
 static int exclude(struct walk *w, const char *name, const char *why)
@@ -99,21 +86,14 @@ static int exclude(struct walk *w, const char *name, const char *why)
 		return 0;
 	if (rf_strmap_put(&w->excluded, name, (void *)1) < 0)
 		return -ENOMEM;
-	if (set->nexcl == set->exclcap) {
-		size_t cap = set->exclcap ? set->exclcap * 2 : 8;
-		void *v = realloc(set->excl, cap * sizeof(*set->excl));
-
-		if (!v)
-			return -ENOMEM;
-		set->excl = v;
-		set->exclcap = cap;
-	}
+	if (rf_grow(&set->excl, &set->exclcap, set->nexcl, sizeof(*set->excl), 8) < 0)
+		return -ENOMEM;
 	e = &set->excl[set->nexcl++];
 	e->name = strdup(name);
 	e->why = strdup(why);
 	if (!e->name || !e->why)
 		return -ENOMEM;
-	return warn(w, "%s left out: %s", name, why);
+	return rf_strv_pushf(&w->set->warnings, "%s left out: %s", name, why);
 }
 
 static bool is_noop_command(const char *cmd)
@@ -169,7 +149,7 @@ static const char *own_deny(struct walk *w, struct kmod_module *mod, struct node
 	} else if (cmd) {
 		const struct rf_modprobe_rule *rule = rf_modprobe_find_install(&w->conf, name, NULL);
 
-		warn(w, "%s%s%s: install command is not run at boot; %s is loaded directly",
+		rf_strv_pushf(&w->set->warnings, "%s%s%s: install command is not run at boot; %s is loaded directly",
 		     rule ? rule->where : "", rule ? ": " : "", cmd, name);
 	}
 	if (why && rf_strv_push_owned(&w->owned, why) < 0)
@@ -232,16 +212,9 @@ static int add_module(struct walk *w, struct kmod_module *mod, struct why why)
 		return 0;
 	}
 	if (!path && !is_builtin(w, name))
-		return warn(w, "%s has no module file in %s; skipped", name, w->sel->kmoddir);
-	if (set->n == set->cap) {
-		size_t cap = set->cap ? set->cap * 2 : 64;
-		void *v = realloc(set->mods, cap * sizeof(*set->mods));
-
-		if (!v)
-			return -ENOMEM;
-		set->mods = v;
-		set->cap = cap;
-	}
+		return rf_strv_pushf(&w->set->warnings, "%s has no module file in %s; skipped", name, w->sel->kmoddir);
+	if (rf_grow(&set->mods, &set->cap, set->n, sizeof(*set->mods), 64) < 0)
+		return -ENOMEM;
 	m = &set->mods[set->n];
 	memset(m, 0, sizeof(*m));
 	m->name = strdup(name);
@@ -275,7 +248,7 @@ static int report_loop(struct walk *w, const char *name, struct node *n)
 		strncat(line, " -> ", sizeof(line) - strlen(line) - 1);
 	}
 	strncat(line, name, sizeof(line) - strlen(line) - 1);
-	return warn(w, "softdep loop: %s; each module is included once", line);
+	return rf_strv_pushf(&w->set->warnings, "softdep loop: %s; each module is included once", line);
 }
 
 static int probe_list(struct walk *w, struct kmod_list *list, const char *kind, const char *of)
@@ -434,7 +407,7 @@ static int resolve_request(struct walk *w, const struct rf_request *req)
 		if (!req->automatic)
 			return rf_fail(w->err, -ENOENT, "module '%s' not found in %s (%s)", req->name,
 				       w->sel->kmoddir, req->origin);
-		return warn(w, "module '%s' not found in %s (%s); skipped", req->name,
+		return rf_strv_pushf(&w->set->warnings, "module '%s' not found in %s (%s); skipped", req->name,
 			    w->sel->kmoddir, req->origin);
 	}
 	r = kmod_module_apply_filter(w->ctx, KMOD_FILTER_BLACKLIST, list, &filtered);

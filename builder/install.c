@@ -259,20 +259,27 @@ static int lock_dir(struct rf_install *ins, struct rf_err *err)
 	return 0;
 }
 
+/* A DIR stream over IMAGE's directory (borrowed fd duplicated), or NULL. */
+static DIR *open_image_dir(const struct rf_install *ins)
+{
+	int fd = openat(ins->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (!d && fd >= 0)
+		close(fd);
+	return d;
+}
+
 /* A temporary file of a run that was killed (kill -9 between naming and rename, or on a
  * filesystem without O_TMPFILE): ours to remove, since we hold the directory's lock. */
 static void remove_stale(struct rf_install *ins)
 {
-	int fd = openat(ins->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	size_t bl = strlen(ins->base);
 	struct dirent *de;
-	DIR *d;
+	DIR *d = open_image_dir(ins);
 
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
+	if (!d)
 		return;
-	}
 	while ((de = readdir(d))) {
 		const char *n = de->d_name;
 
@@ -605,17 +612,13 @@ static int cmp_backup(const void *a, const void *b)
  * removed stays. */
 static void prune_backups(struct rf_install *ins)
 {
-	int fd = openat(ins->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct backup *v = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
-	DIR *d;
+	DIR *d = open_image_dir(ins);
 
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
+	if (!d)
 		return;
-	}
 	while ((de = readdir(d))) {
 		struct stat st;
 
