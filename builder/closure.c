@@ -26,8 +26,7 @@ struct node {
 	bool loop_reported;
 	const char *deny;  /* owned by the walk: why it can never load, or NULL */
 	bool deny_checked;
-	bool softdeps_known;     /* pre/post below are filled */
-	struct rf_strv pre, post; /* softdep targets (module names), recorded once */
+	bool softdeps_known; /* pre_l/post_l below are filled */
 	/* libkmod recomputes softdeps (fnmatch over every softdep rule) and copies dependency
 	 * lists on each call; the walk asks for the same modules once per request, so keep them. */
 	struct kmod_list *pre_l, *post_l, *deps_l;
@@ -265,21 +264,6 @@ static int probe_list(struct walk *w, struct kmod_list *list, const char *kind, 
 	return r;
 }
 
-static int record_names(struct rf_strv *names, struct kmod_list *list)
-{
-	struct kmod_list *l;
-	int r = 0;
-
-	kmod_list_foreach(l, list) {
-		struct kmod_module *m = kmod_module_get_module(l);
-
-		if (r >= 0)
-			r = rf_strv_push(names, kmod_module_get_name(m));
-		kmod_module_unref(m);
-	}
-	return r;
-}
-
 /* kmod's __kmod_module_fill_softdep: pre-softdeps, the module, post-softdeps. */
 static int fill_softdep(struct walk *w, struct kmod_module *mod, struct why why)
 {
@@ -293,10 +277,6 @@ static int fill_softdep(struct walk *w, struct kmod_module *mod, struct why why)
 	if (!n->softdeps_known) {
 		r = kmod_module_get_softdeps(mod, &n->pre_l, &n->post_l);
 		n->softdeps_known = true;
-		if (r >= 0)
-			r = record_names(&n->pre, n->pre_l);
-		if (r >= 0)
-			r = record_names(&n->post, n->post_l);
 	}
 	pre = n->pre_l;
 	post = n->post_l;
@@ -535,15 +515,6 @@ static int index_list(struct walk *w, struct kmod_list *list, size_t **out, size
 	return r;
 }
 
-static int index_names(struct walk *w, const struct rf_strv *names, size_t **out, size_t *n)
-{
-	int r = 0;
-
-	for (size_t i = 0; i < names->n && r >= 0; i++)
-		r = index_one(w, names->v[i], out, n);
-	return r;
-}
-
 /* Fill each module's deps/pre/post as indices into the set. */
 static int link_indices(struct walk *w)
 {
@@ -561,9 +532,9 @@ static int link_indices(struct walk *w)
 		deps = kmod_module_get_dependencies(mod);
 		r = index_list(w, deps, &m->deps, &m->ndeps);
 		if (r >= 0 && n)
-			r = index_names(w, &n->pre, &m->pre, &m->npre);
+			r = index_list(w, n->pre_l, &m->pre, &m->npre);
 		if (r >= 0 && n)
-			r = index_names(w, &n->post, &m->post, &m->npost);
+			r = index_list(w, n->post_l, &m->post, &m->npost);
 		kmod_module_unref_list(deps);
 		kmod_module_unref(mod);
 	}
@@ -577,8 +548,6 @@ static void walk_free(struct walk *w)
 
 		if (!n)
 			continue;
-		rf_strv_clear(&n->pre);
-		rf_strv_clear(&n->post);
 		kmod_module_unref_list(n->pre_l);
 		kmod_module_unref_list(n->post_l);
 		kmod_module_unref_list(n->deps_l);
