@@ -54,6 +54,41 @@ static char *field(char **s)
 	return f;
 }
 
+/* FNV-1a: short names, no allocation, good enough spread for linear probing at half load. */
+static size_t name_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+/* The slot holding name, or the empty one where it goes. The table is never more than half full. */
+static size_t *index_slot(const struct rf_plan *plan, const char *name)
+{
+	size_t mask = plan->nindex - 1, at = name_hash(name) & mask;
+
+	while (plan->index[at] && strcmp(plan->mods[plan->index[at] - 1].name, name) != 0)
+		at = (at + 1) & mask;
+	return &plan->index[at];
+}
+
+/* Room for maxmods names at most half full. */
+static int index_alloc(struct rf_plan *plan, size_t maxmods)
+{
+	size_t n = 16;
+
+	while (n / 2 < maxmods) {
+		if (n > SIZE_MAX / 4)
+			return -ENOMEM;
+		n *= 2;
+	}
+	plan->index = calloc(n, sizeof(*plan->index));
+	plan->nindex = plan->index ? n : 0;
+	return plan->index ? 0 : -ENOMEM;
+}
+
 static int resolve_list(struct rf_plan *plan, size_t self, char *list, size_t **out, size_t *nout,
 			unsigned line, char *errbuf, size_t errlen)
 {
@@ -88,12 +123,14 @@ static int parse_mod(struct rf_plan *plan, struct raw_lists *raw, char *rest, un
 	struct rf_plan_mod *m = &plan->mods[plan->n];
 	char *name = field(&rest), *path = field(&rest), *when = field(&rest);
 	char *deps = field(&rest), *pre = field(&rest), *post = field(&rest);
+	size_t *slot;
 
 	if (!post || !*name || !*path || !*when || !*deps || !*pre || !*post)
 		return bad(errbuf, errlen, line, "mod needs NAME PATH WHEN DEPS PRE POST");
 	if (strcmp(when, "early") != 0 && strcmp(when, "late") != 0)
 		return bad(errbuf, errlen, line, "WHEN is '%s', not early or late", when);
-	if (rf_plan_find(plan, name) >= 0)
+	slot = index_slot(plan, name);
+	if (*slot)
 		return bad(errbuf, errlen, line, "module %s appears twice", name);
 	memset(m, 0, sizeof(*m));
 	m->name = strdup(name);
@@ -103,6 +140,7 @@ static int parse_mod(struct rf_plan *plan, struct raw_lists *raw, char *rest, un
 	plan->n++;
 	if (!m->name || (strcmp(path, "-") != 0 && !m->path) || (rest && *rest && !m->options))
 		return -ENOMEM;
+	*slot = plan->n;
 	raw[plan->n - 1] = (struct raw_lists){ deps, pre, post };
 	return 0;
 }
@@ -173,7 +211,7 @@ int rf_plan_parse(struct rf_plan *plan, const char *text, size_t len, char *errb
 	plan->mods = calloc(maxmods, sizeof(*plan->mods));
 	raw = calloc(maxmods, sizeof(*raw));
 	lines = calloc(maxmods, sizeof(*lines));
-	if (!plan->mods || !raw || !lines)
+	if (!plan->mods || !raw || !lines || index_alloc(plan, maxmods) < 0)
 		goto out;
 	if (strlen(buf) != len) {
 		r = bad(errbuf, errlen, 0, "the plan holds a NUL byte");
@@ -275,6 +313,11 @@ int rf_plan_format(const struct rf_plan *plan, char **out, size_t *outlen)
 
 long rf_plan_find(const struct rf_plan *plan, const char *name)
 {
+	if (plan->nindex) {
+		size_t at = *index_slot(plan, name);
+
+		return at ? (long)(at - 1) : -1;
+	}
 	for (size_t i = 0; i < plan->n; i++)
 		if (strcmp(plan->mods[i].name, name) == 0)
 			return (long)i;
@@ -297,7 +340,10 @@ void rf_plan_free(struct rf_plan *plan)
 	}
 	free(plan->mods);
 	free(plan->kver);
+	free(plan->index);
 	plan->mods = NULL;
 	plan->kver = NULL;
+	plan->index = NULL;
 	plan->n = 0;
+	plan->nindex = 0;
 }

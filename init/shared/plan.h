@@ -53,6 +53,11 @@ struct rf_plan {
 	char *kver;
 	struct rf_plan_mod *mods;
 	size_t n;
+	/* Private: rf_plan_parse's name index (open addressing, slot = module index + 1, 0 empty),
+	 * so parsing and rf_plan_find take constant time per name. nindex 0: none (a plan built by
+	 * hand), rf_plan_find searches linearly. */
+	size_t *index;
+	size_t nindex; /* a power of two */
 };
 
 /* Parse text (len bytes, need not be NUL-terminated) into plan. On -EINVAL, errbuf (if given)
@@ -65,7 +70,8 @@ int rf_plan_parse(struct rf_plan *plan, const char *text, size_t len, char *errb
  * range. */
 int rf_plan_format(const struct rf_plan *plan, char **out, size_t *outlen);
 
-/* Index of the module called name, or -1. */
+/* Index of the module called name, or -1. Do not add modules to a parsed plan: its index would
+ * not know them. */
 long rf_plan_find(const struct rf_plan *plan, const char *name);
 
 /* Free everything rf_plan_parse allocated; the plan is left empty. NULL-safe. */

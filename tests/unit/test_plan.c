@@ -2,6 +2,7 @@
 /* The load plan (init/shared/plan.h): what the builder writes, the init reads back exactly;
  * malformed plans are refused with the line that is wrong. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,11 +106,68 @@ static void test_format_refuses(void)
 	free(text);
 }
 
+/* A plan the size of Debian's full module tree: 4023 modules, each depending on the (up to) 30
+ * before it, the first one's pre softdep on the last one. Every name must resolve to its index. */
+enum { BIG_N = 4023, BIG_DEPS = 30 };
+
+static char *big_plan(size_t *len)
+{
+	char *text = NULL;
+	FILE *f = open_memstream(&text, len);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "ramforge-plan 1\nkver k\n");
+	for (int i = 0; i < BIG_N; i++) {
+		fprintf(f, "mod m%d kernel/m%d.ko late ", i, i);
+		for (int j = 1; j <= BIG_DEPS && i - j >= 0; j++)
+			fprintf(f, "%sm%d", j > 1 ? "," : "", i - j);
+		fprintf(f, "%s %s -\n", i ? "" : "-", i ? "-" : "m4022");
+	}
+	return fclose(f) == 0 ? text : NULL;
+}
+
+static bool big_deps_ok(const struct rf_plan *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct rf_plan_mod *m = &p->mods[i];
+		size_t want = i < BIG_DEPS ? i : BIG_DEPS;
+		char name[32];
+
+		snprintf(name, sizeof(name), "m%zu", i);
+		if (strcmp(m->name, name) != 0 || m->ndeps != want || rf_plan_find(p, name) != (long)i)
+			return false;
+		for (size_t j = 0; j < m->ndeps; j++)
+			if (m->deps[j] != i - 1 - j)
+				return false;
+	}
+	return true;
+}
+
+static void test_large(void)
+{
+	struct rf_plan p = { 0 };
+	char err[128] = "";
+	size_t len = 0;
+	char *text = big_plan(&len);
+	int r = text ? rf_plan_parse(&p, text, len, err, sizeof(err)) : -ENOMEM;
+
+	TAP_CHECK(r == 0 && p.n == BIG_N, "%d modules x %d deps parse (%s)", BIG_N, BIG_DEPS, err);
+	TAP_CHECK(r == 0 && big_deps_ok(&p), "every dependency resolves to its module's index");
+	TAP_CHECK(r == 0 && p.mods[0].npre == 1 && p.mods[0].pre[0] == BIG_N - 1,
+		  "a softdep on the last module resolves");
+	TAP_CHECK(rf_plan_find(&p, "m4023") == -1 && rf_plan_find(&p, "m") == -1,
+		  "names not in the plan are not found");
+	rf_plan_free(&p);
+	free(text);
+}
+
 int main(void)
 {
 	test_parse();
 	test_roundtrip();
 	test_errors();
 	test_format_refuses();
+	test_large();
 	return tap_done();
 }
