@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "log.h"
+#include "modfile.h"
 #include "modprobe_conf.h"
 #include "strmap.h"
 
@@ -31,6 +32,8 @@ struct node {
 	 * lists on each call; the walk asks for the same modules once per request, so keep them. */
 	struct kmod_list *pre_l, *post_l, *deps_l;
 	bool deps_known;
+	const char *broken; /* owned by the walk: why its file cannot load, or NULL */
+	bool broken_checked;
 };
 
 /* Why a module is in: `text` alone, or "`text` `of`" ("dependency of ext4"), formatted only
@@ -50,11 +53,14 @@ struct walk {
 	struct rf_strmap omitted;  /* name -> origin */
 	struct rf_strmap in_set;   /* name -> index + 1 */
 	struct rf_strmap excluded; /* name -> 1 */
+	struct rf_strmap moddep;   /* modules.dep: module path -> its dependency paths */
+	bool moddep_loaded;
 	struct rf_strv stack;      /* modules whose softdeps are being expanded */
 	struct rf_strv owned;      /* strings the walk allocated for node->deny */
 	struct rf_modset *set;
 	struct rf_err *err;
 	unsigned gen;
+	const struct rf_request *req; /* the request being walked */
 	bool early; /* the request being walked is early */
 	const char *dirname; /* the tree as libkmod resolved it (absolute) */
 	size_t dirname_len;
@@ -95,20 +101,29 @@ static int exclude(struct walk *w, const char *name, const char *why)
 	return rf_strv_pushf(&w->set->warnings, "%s left out: %s", name, why);
 }
 
+/* The words after a no-op command: plain arguments or a shell comment, nothing the shell
+ * would run as a second command. */
+static bool only_plain_words(const char *rest)
+{
+	rest += strspn(rest, " \t\r\n");
+	if (*rest == '#' || (*rest == ';' && rest[1 + strspn(rest + 1, " \t\r\n")] == '\0'))
+		return true;
+	return strpbrk(rest, ";&|<>()$`\\\"'\n") == NULL;
+}
+
+/* kmod hands over the command as written after the module name, with the blanks that
+ * separated them and a DOS line's CR still on it; the shell ignores both. */
 static bool is_noop_command(const char *cmd)
 {
 	static const char *const noops[] = { "/bin/false", "/bin/true", "/usr/bin/false",
 					     "/usr/bin/true", "false", "true" };
-	char word[64];
-	size_t len = strcspn(cmd, " \t;");
+	size_t len;
 
-	if (len >= sizeof(word) || cmd[len + strspn(cmd + len, " \t;")] != '\0')
-		return false;
-	memcpy(word, cmd, len);
-	word[len] = '\0';
+	cmd += strspn(cmd, " \t\r\n");
+	len = strcspn(cmd, " \t\r\n;");
 	for (size_t i = 0; i < sizeof(noops) / sizeof(noops[0]); i++)
-		if (strcmp(word, noops[i]) == 0)
-			return true;
+		if (strlen(noops[i]) == len && strncmp(cmd, noops[i], len) == 0)
+			return only_plain_words(cmd + len);
 	return false;
 }
 
@@ -182,6 +197,87 @@ static const char *blocked(struct walk *w, struct kmod_module *mod, struct node 
 			break;
 	}
 	return *buf;
+}
+
+static int load_moddep(struct walk *w);
+
+static struct kmod_list *deps_of(struct node *n, struct kmod_module *mod)
+{
+	if (!n->deps_known) {
+		n->deps_l = kmod_module_get_dependencies(mod);
+		n->deps_known = true;
+	}
+	return n->deps_l;
+}
+
+/* libkmod drops a module's whole dependency list when one file of it is gone; modules.dep
+ * still names them. The first dependency whose file is missing, as a reason, or NULL. */
+static char *missing_dep(struct walk *w, struct kmod_module *mod, struct node *n, const char *rel)
+{
+	const char *line;
+	char *copy, *save, *dep, *why = NULL;
+
+	if (deps_of(n, mod) || (!w->moddep_loaded && load_moddep(w) < 0))
+		return NULL;
+	line = rf_strmap_get(&w->moddep, rel);
+	copy = line && *line ? strdup(line) : NULL;
+	for (dep = copy ? strtok_r(copy, " ", &save) : NULL; dep && !why; dep = strtok_r(NULL, " ", &save)) {
+		struct rf_err e = { "" };
+		char *full = rf_path_join(w->dirname, dep), name[256];
+		const char *base = strrchr(dep, '/') ? strrchr(dep, '/') + 1 : dep;
+
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(base, "."), base);
+		rf_modname_normalize(name, name);
+		if (full && rf_modfile_check(full, &e) == -ENOENT)
+			why = rf_strdupf("needs %s: %s", name, e.msg);
+		free(full);
+	}
+	free(copy);
+	return why;
+}
+
+/* Why mod's own file cannot load (missing, empty, corrupt), or NULL; builtins have no file. */
+static const char *own_broken(struct walk *w, struct kmod_module *mod, struct node *n)
+{
+	const char *path = kmod_module_get_path(mod);
+	struct rf_err e = { "" };
+	char *why = NULL;
+
+	if (n->broken_checked)
+		return n->broken;
+	n->broken_checked = true;
+	if (path && rf_modfile_check(path, &e) < 0)
+		why = strdup(e.msg);
+	else if (path && strncmp(path, w->dirname, w->dirname_len) == 0 && path[w->dirname_len] == '/')
+		why = missing_dep(w, mod, n, path + w->dirname_len + 1);
+	if (why && rf_strv_push_owned(&w->owned, why) < 0)
+		why = NULL;
+	n->broken = why;
+	return why;
+}
+
+/* Why mod cannot load because of a file: its own, or a hard dependency's. NULL if none.
+ * *buf receives an allocated message for the dependency case (caller frees). */
+static const char *unloadable(struct walk *w, struct kmod_module *mod, struct node *n,
+			      struct kmod_list *deps, char **buf)
+{
+	const char *why = own_broken(w, mod, n);
+	struct kmod_list *l;
+
+	if (why)
+		return why;
+	kmod_list_foreach(l, deps) {
+		struct kmod_module *d = kmod_module_get_module(l);
+		struct node *dn = node_of(w, kmod_module_get_name(d));
+		const char *dwhy = dn ? own_broken(w, d, dn) : NULL;
+
+		if (dwhy)
+			*buf = rf_strdupf("needs %s: %s", kmod_module_get_name(d), dwhy);
+		kmod_module_unref(d);
+		if (dwhy)
+			return *buf;
+	}
+	return NULL;
 }
 
 static int load_builtins(struct walk *w);
@@ -312,12 +408,18 @@ static int probe(struct walk *w, struct kmod_module *mod, struct why why)
 		r = report_loop(w, name, n);
 	} else if (n->visited != w->gen) {
 		n->visited = w->gen;
-		if (!n->deps_known) {
-			n->deps_l = kmod_module_get_dependencies(mod);
-			n->deps_known = true;
-		}
-		deps = n->deps_l;
+		deps = deps_of(n, mod);
 		deny = blocked(w, mod, n, deps, &buf);
+		if (deny) {
+			r = exclude(w, name, deny);
+			goto out;
+		}
+		deny = unloadable(w, mod, n, deps, &buf);
+		if (deny && !w->req->automatic) {
+			r = rf_fail(w->err, -ENOEXEC, "cannot include %s (%s): %s", name,
+				    w->req->origin, deny);
+			goto out;
+		}
 		if (deny) {
 			r = exclude(w, name, deny);
 			goto out;
@@ -396,7 +498,8 @@ static int resolve_request(struct walk *w, const struct rf_request *req)
 		const char *name = kmod_module_get_name(mod);
 		bool alias = strcmp(name, norm) != 0;
 
-		if (r >= 0 && (alias || req->automatic) && is_blacklisted(filtered, mod)) {
+		if (r >= 0 && (alias || req->automatic) &&
+		    (is_blacklisted(filtered, mod) || rf_modprobe_find_blacklist(&w->conf, name))) {
 			r = skip_blacklisted(w, req, name, alias);
 			kmod_module_unref(mod);
 			continue;
@@ -464,6 +567,39 @@ static int load_builtins(struct walk *w)
 		base[strcspn(base, "\n")] = '\0';
 		rf_modname_normalize(base, base);
 		r = rf_strmap_put(&w->builtins, base, (void *)1);
+	}
+	free(line);
+	fclose(f);
+	return r;
+}
+
+/* modules.dep (the text depmod writes beside the .bin): path -> dependency paths. Without it
+ * a missing dependency file cannot be told apart from none; libkmod reads only the .bin. */
+static int load_moddep(struct walk *w)
+{
+	char *path = rf_path_join(w->sel->kmoddir, "modules.dep"), *line = NULL;
+	FILE *f = path ? fopen(path, "re") : NULL;
+	size_t cap = 0;
+	int r = 0;
+
+	w->moddep_loaded = true;
+	free(path);
+	if (!f)
+		return 0;
+	while (r >= 0 && getline(&line, &cap, f) > 0) {
+		char *colon = strchr(line, ':'), *deps;
+
+		if (!colon)
+			continue;
+		*colon = '\0';
+		deps = colon + 1 + strspn(colon + 1, " ");
+		deps[strcspn(deps, "\n")] = '\0';
+		if (rf_strmap_get(&w->moddep, line))
+			continue;
+		deps = strdup(deps);
+		r = deps ? rf_strmap_put(&w->moddep, line, deps) : -ENOMEM;
+		if (r < 0)
+			free(deps);
 	}
 	free(line);
 	fclose(f);
@@ -558,6 +694,10 @@ static void walk_free(struct walk *w)
 	rf_strmap_clear(&w->omitted);
 	rf_strmap_clear(&w->in_set);
 	rf_strmap_clear(&w->excluded);
+	for (size_t i = 0; i < w->moddep.cap; i++)
+		if (w->moddep.keys && w->moddep.keys[i])
+			free(w->moddep.vals[i]);
+	rf_strmap_clear(&w->moddep);
 	rf_strv_clear(&w->stack);
 	rf_strv_clear(&w->owned);
 	rf_modprobe_conf_free(&w->conf);
@@ -587,6 +727,8 @@ static int walk_init(struct walk *w, struct rf_err *err)
 		return rf_fail(err, r, "cannot load the indexes of %s: %s (run depmod for that tree)",
 			       sel->kmoddir, strerror(-r));
 	r = load_omits(w);
+	for (size_t i = 0; r >= 0 && i < w->conf.warnings.n; i++)
+		r = rf_strv_push(&w->set->warnings, w->conf.warnings.v[i]);
 	return r < 0 ? rf_fail(err, r, "out of memory") : 0;
 }
 
@@ -602,6 +744,7 @@ int rf_closure_resolve(const struct rf_selection *sel, const struct rf_requests 
 	for (size_t i = 0; r >= 0 && i < reqs->n; i++) {
 		w.gen++;
 		w.early = reqs->v[i].early;
+		w.req = &reqs->v[i];
 		r = resolve_request(&w, &reqs->v[i]);
 	}
 	if (r >= 0 && sel->graph)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "modfile.h"
 #include "strmap.h"
 
 extern const char rf_generic_conf[];
@@ -149,6 +150,7 @@ struct cand {
 	char *path; /* relative to the tree */
 	long rule;
 	bool read;  /* the symbol rules decide */
+	bool unreadable; /* libkmod could not read its symbols */
 };
 
 struct scan {
@@ -253,16 +255,18 @@ static int read_dep(struct scan *s, struct rf_err *err)
 	return r < 0 ? rf_fail(err, r, "out of memory") : 0;
 }
 
-/* The lowest-numbered symbol rule among mod's undefined symbols, or -1. */
-static long match_symbols(struct scan *s, struct kmod_ctx *ctx, const char *path)
+/* The lowest-numbered symbol rule among mod's undefined symbols, or -1 (and *bad set when
+ * the file cannot be read as a module). */
+static long match_symbols(struct scan *s, struct kmod_ctx *ctx, const char *path, bool *bad)
 {
 	char *full = rf_path_join(s->kmoddir, path);
 	struct kmod_module *mod = NULL;
 	struct kmod_list *syms = NULL, *l;
 	long best = -1;
 
-	if (full && kmod_module_new_from_path(ctx, full, &mod) >= 0 &&
-	    kmod_module_get_dependency_symbols(mod, &syms) >= 0) {
+	*bad = full && (kmod_module_new_from_path(ctx, full, &mod) < 0 ||
+			kmod_module_get_dependency_symbols(mod, &syms) < 0);
+	if (full && !*bad) {
 		kmod_list_foreach(l, syms) {
 			const char *sym = kmod_module_dependency_symbol_get_symbol(l);
 			uintptr_t at = sym ? (uintptr_t)rf_strmap_get(&s->symbols, sym) : 0;
@@ -290,9 +294,22 @@ static void *worker(void *arg)
 		return (void *)(intptr_t)-ENOMEM;
 	while ((i = atomic_fetch_add(&s->next, 1)) < s->ncands)
 		if (s->cands[i].read)
-			s->cands[i].rule = match_symbols(s, ctx, s->cands[i].path);
+			s->cands[i].rule = match_symbols(s, ctx, s->cands[i].path, &s->cands[i].unreadable);
 	kmod_unref(ctx);
 	return NULL;
+}
+
+/* A module the symbol rules could not judge is not silently dropped: say which and why. */
+static void warn_unreadable(const struct scan *s, const char *path)
+{
+	char *full = rf_path_join(s->kmoddir, path);
+	struct rf_err e = { "" };
+
+	if (full && rf_modfile_check(full, &e) < 0)
+		rf_warn("generic: left out %s", e.msg);
+	else
+		rf_warn("generic: left out %s: libkmod cannot read its symbols", full ? full : path);
+	free(full);
 }
 
 static int read_symbols(struct scan *s, struct rf_err *err)
@@ -316,9 +333,12 @@ static int read_symbols(struct scan *s, struct rf_err *err)
 		if (ret)
 			r = (int)(intptr_t)ret;
 	}
-	for (size_t i = 0; r >= 0 && i < s->ncands; i++)
+	for (size_t i = 0; r >= 0 && i < s->ncands; i++) {
+		if (s->cands[i].unreadable)
+			warn_unreadable(s, s->cands[i].path);
 		if (s->cands[i].rule >= 0)
 			r = add_request(s, s->cands[i].path, &s->rules->v[s->cands[i].rule]);
+	}
 	return r < 0 ? rf_fail(err, r, "reading module symbols in %s: %s", s->kmoddir, strerror(-r)) : 0;
 }
 

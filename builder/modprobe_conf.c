@@ -80,14 +80,29 @@ static int add_rule(struct rf_modprobe_conf *c, enum rf_rule_kind kind, const ch
 	return 0;
 }
 
+/* Once per file: a DOS line ending. modprobe keeps the CR as part of the last word, so its
+ * `blacklist NAME\r` matches no module; ramforge reads the line as the admin meant it. */
+static int warn_cr(struct rf_modprobe_conf *c, const char *where)
+{
+	size_t flen = strrchr(where, ':') - where;
+	const char *last = c->warnings.n ? c->warnings.v[c->warnings.n - 1] : "";
+
+	if (strncmp(last, where, flen) == 0 && last[flen] == ':')
+		return 0;
+	return rf_strv_pushf(&c->warnings, "%s: DOS line ending (CR LF): modprobe misreads such lines "
+			     "(it ignores a `blacklist` there); ramforge strips the CR", where);
+}
+
 /* One logical line (continuations already joined): keep blacklist and install rules. */
 static int scan_line(struct rf_modprobe_conf *c, char *line, const char *where)
 {
-	char *save, *cmd = strtok_r(line, " \t", &save), *name, *rest;
+	char *save, *cmd = strtok_r(line, " \t\r", &save), *name, *rest;
 
 	if (!cmd || cmd[0] == '#')
 		return 0;
-	name = strtok_r(NULL, " \t", &save);
+	if (strchr(save, '\r') && warn_cr(c, where) < 0)
+		return -ENOMEM;
+	name = strtok_r(NULL, " \t\r", &save);
 	if (!name)
 		return 0;
 	if (strcmp(cmd, "blacklist") == 0)
@@ -224,5 +239,6 @@ void rf_modprobe_conf_free(struct rf_modprobe_conf *c)
 	free(c->rules);
 	rf_strv_clear(&c->files);
 	rf_strv_clear(&c->names);
+	rf_strv_clear(&c->warnings);
 	memset(c, 0, sizeof(*c));
 }

@@ -25,6 +25,7 @@ struct rf_modprobe_conf {
 	struct rf_strv names; /* the same, relative to the sysroot */
 	struct rf_modprobe_rule *rules;
 	size_t nrules, cap;
+	struct rf_strv warnings; /* "FILE:LINE: ..." about lines kmod reads otherwise */
 };
 
 /* List and scan. An unreadable file is an error naming it. */

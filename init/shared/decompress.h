@@ -2,7 +2,9 @@
 /*
  * Compressed kernel modules (.ko.zst, .ko.xz, .ko.gz): which format a path has, and reading one
  * into memory decompressed, for init_module when the kernel cannot decompress it itself.
- * Ownership: *out is malloc'd, the caller frees it. Errors: -errno (-EBADMSG for corrupt data).
+ * Shared by the builder (which checks each module before packing it) and the init.
+ * Ownership: *out is malloc'd, the caller frees it. Errors: -errno (-EBADMSG for corrupt or
+ * truncated data or another format than the name says, -EFBIG past 1 GiB of output).
  */
 #pragma once
 #include <stddef.h>

@@ -48,6 +48,9 @@ const char *rf_comp_name(enum rf_comp c)
 	}
 }
 
+/* No real module comes near this; a larger output is a decompression bomb, not a module. */
+#define RF_DECOMPRESS_MAX ((size_t)1 << 30)
+
 /* A growing output buffer; a module is rarely more than 4 times its compressed size. */
 struct outbuf {
 	unsigned char *p;
@@ -59,6 +62,8 @@ static int grow(struct outbuf *o, size_t want)
 	size_t cap = o->cap ? o->cap : 64 * 1024;
 	void *p;
 
+	if (want > RF_DECOMPRESS_MAX - o->len)
+		return -EFBIG;
 	while (cap - o->len < want)
 		cap *= 2;
 	if (cap == o->cap)
