@@ -43,6 +43,13 @@ $(BUILD)/san/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN) $(RF_CFLAGS) -MMD -MP -c -o $@ $<
 
+# Where the installed ramforge-init lives, compiled in; a changed PREFIX rebuilds what uses it.
+$(BUILD)/gen/libdir.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define RF_LIBDIR "$(PREFIX)/lib/ramforge"' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+$(BUILD)/builder/cmd_build.o $(BUILD)/san/builder/cmd_build.o $(BUILD)/fuzz/obj/builder/cmd_build.o: $(BUILD)/gen/libdir.h
+
 # The shipped defaults (conf/ramforge.conf) are compiled in, so conf/ is the one source of truth.
 $(BUILD)/gen/default_conf.c: conf/ramforge.conf builder/embed.sh
 	@mkdir -p $(dir $@)
@@ -81,7 +88,7 @@ demo:
 	BUILD=$(BUILD) bash examples/demo.sh
 
 install: all
-	install -D -m 0755 $(BUILD)/ramforge $(DESTDIR)$(PREFIX)/bin/ramforge
+	install -D -m 0755 $(BUILD)/ramforge $(DESTDIR)$(PREFIX)/sbin/ramforge
 	install -D -m 0755 $(BUILD)/ramforge-init $(DESTDIR)$(PREFIX)/lib/ramforge/ramforge-init
 	install -D -m 0644 doc/ramforge.8 $(DESTDIR)$(PREFIX)/share/man/man8/ramforge.8
 	install -D -m 0755 hooks/postinst.d-ramforge $(DESTDIR)/etc/kernel/postinst.d/ramforge
@@ -94,5 +101,5 @@ format:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all check bench demo install format clean
+.PHONY: all check fuzz bench demo install format clean FORCE
 -include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

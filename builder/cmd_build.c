@@ -17,9 +17,7 @@
 #include "opts.h"
 #include "select.h"
 
-#ifndef RF_LIBDIR
-#define RF_LIBDIR "/usr/local/lib/ramforge"
-#endif
+#include "libdir.h" /* RF_LIBDIR: $(PREFIX)/lib/ramforge, from the Makefile */
 
 static const char help_head[] =
 	"Usage: ramforge build [SELECTION] [-f] [--no-backup] [--compress C] [IMAGE]\n"
@@ -46,10 +44,23 @@ static const char help_tail[] =
 	"Reproducible: the same inputs give the same bytes; every entry's mtime is\n"
 	"SOURCE_DATE_EPOCH when set, else 0.\n";
 
-/* --init, else $RAMFORGE_INIT, else beside this program (a build tree), else the installed one. */
+/* An executable ramforge-init at DIR/rel, malloc'd, or NULL. */
+static char *init_at(const char *dir, const char *rel)
+{
+	char *p = rf_path_join(dir, rel);
+
+	if (p && access(p, X_OK) == 0)
+		return p;
+	free(p);
+	return NULL;
+}
+
+/* --init, else $RAMFORGE_INIT, else beside this program (a build tree), else PREFIX/lib/ramforge
+ * relative to this program's PREFIX/sbin (an installed tree, also under a DESTDIR or in a
+ * chroot), else the configured RF_LIBDIR. */
 static char *find_init(const char *given)
 {
-	char self[4096];
+	char self[4096], *slash, *p = NULL;
 	ssize_t len;
 
 	if (given)
@@ -58,19 +69,16 @@ static char *find_init(const char *given)
 		return strdup(getenv("RAMFORGE_INIT"));
 	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (len > 0) {
-		char *slash, *p;
-
 		self[len] = '\0';
 		slash = strrchr(self, '/');
-		if (slash) {
+		if (slash)
 			*slash = '\0';
-			p = rf_path_join(self, "ramforge-init");
-			if (p && access(p, X_OK) == 0)
-				return p;
-			free(p);
-		}
+		if (slash)
+			p = init_at(self, "ramforge-init");
+		if (slash && !p)
+			p = init_at(self, "../lib/ramforge/ramforge-init");
 	}
-	return strdup(RF_LIBDIR "/ramforge-init");
+	return p ? p : strdup(RF_LIBDIR "/ramforge-init");
 }
 
 static int archive_opts(struct rf_archive_opts *a, const struct rf_opts *o,
