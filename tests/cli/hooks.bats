@@ -60,3 +60,74 @@ setup() {
 	[ "$status" -eq 0 ] || fail "$output"
 	"$RAMFORGE" ls --modules "$BATS_TEST_TMPDIR/stage/initrd" | grep -q ' chain_a '
 }
+
+# The plugin with a fake ramforge that records its arguments, in a sysroot of its own: whether
+# it builds, and where.
+plugin() { # ARGS... (after "add KVER ENTRY_DIR KERNEL_IMAGE" when none are given)
+	local fake=$BATS_TEST_TMPDIR/fake-ramforge
+	printf '#!/bin/sh\necho "$@" >> "%s"\n' "$BATS_TEST_TMPDIR/built" > "$fake"
+	chmod +x "$fake"
+	mkdir -p "$BATS_TEST_TMPDIR/stage" "$BATS_TEST_TMPDIR/entry"
+	rm -f "$BATS_TEST_TMPDIR/built"
+	[ $# -gt 0 ] || set -- add "$K" "$BATS_TEST_TMPDIR/entry" /dev/null
+	RAMFORGE=$fake KERNEL_INSTALL_STAGING_AREA=${STAGE-$BATS_TEST_TMPDIR/stage} \
+		run "$RF_TOP/hooks/50-ramforge.install" "$@"
+}
+
+built() {
+	[ -s "$BATS_TEST_TMPDIR/built" ]
+}
+
+@test "kernel-install plugin does nothing where ramforge is not configured" {
+	rm "$S/etc/ramforge.conf"
+	plugin
+	[ "$status" -eq 0 ] || fail "$output"
+	! built || fail "built without /etc/ramforge.conf: $(cat "$BATS_TEST_TMPDIR/built")"
+	mkdir -p "$S/etc/ramforge.conf.d"
+	plugin
+	built || fail "a ramforge.conf.d directory is an opt-in too"
+}
+
+@test "kernel-install plugin skips when install.conf names another initrd generator" {
+	mkdir -p "$S/etc/kernel" "$S/usr/lib/kernel"
+	printf '# chosen by the admin\ninitrd_generator=dracut\n' > "$S/etc/kernel/install.conf"
+	plugin
+	[ "$status" -eq 0 ] || fail "$output"
+	! built || fail "built although initrd_generator=dracut"
+	printf 'layout=bls\ninitrd_generator="ramforge"\n' > "$S/etc/kernel/install.conf"
+	plugin
+	built || fail "initrd_generator=ramforge must build"
+	# /usr/lib/kernel/install.conf counts only without /etc/kernel/install.conf.
+	rm "$S/etc/kernel/install.conf"
+	echo 'initrd_generator=mkosi-initrd' > "$S/usr/lib/kernel/install.conf"
+	plugin
+	! built || fail "built although /usr/lib/kernel/install.conf names mkosi-initrd"
+	# kernel-install passes its choice in the environment; that wins.
+	KERNEL_INSTALL_INITRD_GENERATOR=ramforge plugin
+	built || fail "KERNEL_INSTALL_INITRD_GENERATOR=ramforge must build"
+	KERNEL_INSTALL_INITRD_GENERATOR=dracut plugin
+	! built || fail "built although KERNEL_INSTALL_INITRD_GENERATOR=dracut"
+}
+
+@test "kernel-install plugin writes one initrd, into the staging area only" {
+	plugin
+	[ "$status" -eq 0 ] || fail "$output"
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/built")" -eq 1 ] || fail "$(cat "$BATS_TEST_TMPDIR/built")"
+	grep -q -- "-k $K $BATS_TEST_TMPDIR/stage/initrd\$" "$BATS_TEST_TMPDIR/built" ||
+		fail "$(cat "$BATS_TEST_TMPDIR/built")"
+	grep -q -- "--no-backup" "$BATS_TEST_TMPDIR/built" # a backup in the staging area would be an initrd too
+	# Without a staging area (systemd before 251): the entry directory.
+	STAGE= plugin
+	grep -q -- " $BATS_TEST_TMPDIR/entry/initrd\$" "$BATS_TEST_TMPDIR/built" ||
+		fail "$(cat "$BATS_TEST_TMPDIR/built")"
+}
+
+@test "kernel-install plugin leaves initrds given on the command line, and UKIs, alone" {
+	plugin add "$K" "$BATS_TEST_TMPDIR/entry" /dev/null /boot/my-initrd.img
+	[ "$status" -eq 0 ] || fail "$output"
+	! built || fail "built although an initrd was given"
+	KERNEL_INSTALL_IMAGE_TYPE=uki plugin
+	! built || fail "built for a UKI"
+	plugin remove "$K" "$BATS_TEST_TMPDIR/entry"
+	[ "$status" -eq 0 ] && ! built
+}
