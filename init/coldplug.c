@@ -338,31 +338,107 @@ static int open_uevents(void)
 	return fd;
 }
 
+static long block_at(const struct rf_coldplug *c, const char *name)
+{
+	for (size_t i = 0; i < c->nblocks; i++)
+		if (strcmp(c->blocks[i], name) == 0)
+			return (long)i;
+	return -1;
+}
+
+static void block_add(struct rf_coldplug *c, const char *name)
+{
+	char **v;
+
+	if (block_at(c, name) >= 0)
+		return;
+	if (c->nblocks == c->blockcap) {
+		c->blockcap = c->blockcap ? c->blockcap * 2 : 16;
+		v = realloc(c->blocks, c->blockcap * sizeof(*v));
+		if (!v)
+			return;
+		c->blocks = v;
+	}
+	c->blocks[c->nblocks] = strdup(name);
+	c->nblocks += c->blocks[c->nblocks] != NULL;
+}
+
+static void block_remove(struct rf_coldplug *c, const char *name)
+{
+	long at = block_at(c, name);
+
+	if (at < 0)
+		return;
+	free(c->blocks[at]);
+	c->blocks[at] = c->blocks[--c->nblocks];
+}
+
+/* Every name in /sys/class/block, as ready: at the start (the kernel waited for its own work
+ * before running /init) or when uevents were lost (nothing better to go by). */
+static void blocks_present(struct rf_coldplug *c)
+{
+	DIR *d = opendir("/sys/class/block");
+	struct dirent *e;
+
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			block_add(c, e->d_name);
+	if (d)
+		closedir(d);
+}
+
+bool rf_coldplug_block_ready(const struct rf_coldplug *c, const char *name)
+{
+	return c->fd < 0 || block_at(c, name) >= 0;
+}
+
+void rf_coldplug_open(struct rf_coldplug *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = open_uevents();
+	if (c->fd < 0)
+		rf_warn("coldplug: no uevent socket (%s): reading /sys again instead", strerror(errno));
+	blocks_present(c);
+}
+
 void rf_coldplug_init(struct rf_coldplug *c, const struct rf_plan *plan,
 		      const struct rf_cmdline *cmd, struct rf_loader *loader)
 {
-	memset(c, 0, sizeof(*c));
 	c->plan = plan;
 	c->cmd = cmd;
 	c->loader = loader;
 	c->told = calloc(plan->n ? plan->n : 1, sizeof(*c->told));
-	c->fd = open_uevents();
-	if (c->fd < 0)
-		rf_warn("coldplug: no uevent socket (%s): reading /sys again instead", strerror(errno));
 	read_aliases(c);
 	read_blacklist(c);
 	rf_debug("coldplug: %zu aliases of %zu modules, %zu blacklist entries", c->naliases,
 		 plan->n, c->ndeny);
 }
 
-/* "ACTION@DEVPATH\0KEY=VALUE\0..." from the kernel: the MODALIAS of an added device. */
+/* A block device's add or remove: its name is the last part of DEVPATH, as in /sys/class/block. */
+static void block_event(struct rf_coldplug *c, const char *buf)
+{
+	const char *name = strrchr(buf, '/');
+
+	if (!name || !name[1])
+		return;
+	if (strncmp(buf, "add@", 4) == 0)
+		block_add(c, name + 1);
+	else if (strncmp(buf, "remove@", 7) == 0)
+		block_remove(c, name + 1);
+}
+
+/* "ACTION@DEVPATH\0KEY=VALUE\0..." from the kernel: the MODALIAS of an added device, and
+ * which block devices are complete. */
 static void handle_uevent(struct rf_coldplug *c, const char *buf, size_t len)
 {
-	if (strncmp(buf, "add@", 4) != 0 && strncmp(buf, "bind@", 5) != 0)
-		return;
-	for (size_t at = strlen(buf) + 1; at < len; at += strlen(buf + at) + 1)
-		if (strncmp(buf + at, "MODALIAS=", 9) == 0)
+	bool add = strncmp(buf, "add@", 4) == 0 || strncmp(buf, "bind@", 5) == 0;
+
+	for (size_t at = strlen(buf) + 1; at < len; at += strlen(buf + at) + 1) {
+		if (add && strncmp(buf + at, "MODALIAS=", 9) == 0)
 			match(c, buf + at + 9);
+		else if (strcmp(buf + at, "SUBSYSTEM=block") == 0)
+			block_event(c, buf);
+	}
 }
 
 void rf_coldplug_poll(struct rf_coldplug *c, int ms)
@@ -387,6 +463,7 @@ void rf_coldplug_poll(struct rf_coldplug *c, int ms)
 		if (n < 0 && errno == ENOBUFS) {
 			rf_debug("coldplug: uevents were lost; reading /sys/devices again");
 			rf_coldplug_scan(c);
+			blocks_present(c);
 			continue;
 		}
 		if (n <= 0)
@@ -427,6 +504,9 @@ void rf_coldplug_free(struct rf_coldplug *c)
 	}
 	for (size_t i = 0; i < c->nseen; i++)
 		free(c->seen[i]);
+	for (size_t i = 0; i < c->nblocks; i++)
+		free(c->blocks[i]);
+	free(c->blocks);
 	free(c->deny);
 	free(c->seen);
 	free(c->told);

@@ -42,12 +42,22 @@ struct rf_coldplug {
 	bool *told; /* per plan module: its blacklisting was logged */
 	int fd;     /* the uevent socket, -1 without one */
 	size_t devices, loads; /* devices that matched, modules they asked for */
+	char **blocks; /* block devices the kernel has finished adding (names in /sys/class/block) */
+	size_t nblocks, blockcap;
 };
 
-/* Read the aliases and the blacklist, open the uevent socket (before the first scan, so no
- * device falls between the two). */
+/* Open the uevent socket and note the block devices there already (the kernel finished adding
+ * those before it ran /init). Call it first, before any module loads: every block device added
+ * later is then announced on the socket, and only once announced may it be opened. */
+void rf_coldplug_open(struct rf_coldplug *c);
+/* Read the aliases and the blacklist (after rf_coldplug_open, before the first scan, so no
+ * device falls between the socket and the scan). */
 void rf_coldplug_init(struct rf_coldplug *c, const struct rf_plan *plan,
 		      const struct rf_cmdline *cmd, struct rf_loader *loader);
+/* The kernel has announced block device name (or there is no socket to tell): opening its node
+ * now cannot race the kernel's own setup of it, which would make the kernel try to load a
+ * block-major-N module ("block device autoloading is deprecated"). */
+bool rf_coldplug_block_ready(const struct rf_coldplug *c, const char *name);
 /* Every modalias under /sys/devices. */
 void rf_coldplug_scan(struct rf_coldplug *c);
 /* Wait up to ms for uevents and handle those that came. */

@@ -111,6 +111,11 @@ static void coldplug_idle(void *coldplug, int ms)
 	rf_coldplug_poll(coldplug, ms);
 }
 
+static bool coldplug_block_ready(void *coldplug, const char *name)
+{
+	return rf_coldplug_block_ready(coldplug, name);
+}
+
 int main(int argc, char **argv)
 {
 	double started = rf_uptime();
@@ -118,6 +123,7 @@ int main(int argc, char **argv)
 	struct rf_plan plan = { 0 };
 	struct rf_loader loader;
 	struct rf_coldplug coldplug;
+	struct rf_rootdev_wait wait = { coldplug_idle, coldplug_block_ready, &coldplug };
 	char dev[256], init[256], why[512], fstype[32] = "";
 	char *cmdline;
 	int r;
@@ -133,6 +139,8 @@ int main(int argc, char **argv)
 	rf_info("started at %.3f s", started);
 	if (r < 0)
 		rf_warn("mounting the early filesystems: %s", strerror(-r));
+	/* Before any module loads: the uevents of every device added from now on are kept. */
+	rf_coldplug_open(&coldplug);
 
 	/* 2. The modules the builder chose to load early, before anything else. */
 	read_plan(&plan);
@@ -153,8 +161,8 @@ int main(int argc, char **argv)
 			rf_coldplug_poll(&coldplug, 100);
 	}
 	stop_if(RF_BREAK_PRE_MOUNT, "pre-mount", &cmd, &loader);
-	if (rf_rootdev_find(cmd.root, root_timeout(&cmd), coldplug_idle, &coldplug, dev,
-			    sizeof(dev), why, sizeof(why)) < 0) {
+	if (rf_rootdev_find(cmd.root, root_timeout(&cmd), &wait, dev, sizeof(dev), why,
+			    sizeof(why)) < 0) {
 		rf_loader_wait(&loader);
 		fail(why, &cmd, &loader);
 	}

@@ -8,12 +8,14 @@
 #include <blkid.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,7 +34,13 @@ struct probed {
 struct probe_cache {
 	struct probed *v;
 	size_t n, cap;
+	const struct rf_rootdev_wait *wait; /* NULL: every device with a node is ready */
 };
+
+static bool ready(const struct probe_cache *c, const char *name)
+{
+	return !c->wait || !c->wait->ready || c->wait->ready(c->wait->arg, name);
+}
 
 static void copy_value(blkid_probe pr, const char *key, char *dst, size_t size)
 {
@@ -103,7 +111,7 @@ static struct probed *cached(struct probe_cache *c, const char *name)
 			probe(name, &c->v[i]);
 		return &c->v[i];
 	}
-	if (!usable(name))
+	if (!ready(c, name) || !usable(name))
 		return NULL;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 16;
@@ -176,17 +184,27 @@ static bool scan_once(struct probe_cache *c, const char *tag, const char *value,
 	return found;
 }
 
-static bool is_block(const char *path)
+/* root=/dev/...: a block device node whose device (found by its number) is ready. */
+static bool is_block(const struct probe_cache *c, const char *path)
 {
+	char sys[64], link[PATH_MAX];
 	struct stat st;
+	ssize_t n;
 
-	return stat(path, &st) == 0 && S_ISBLK(st.st_mode);
+	if (stat(path, &st) != 0 || !S_ISBLK(st.st_mode))
+		return false;
+	snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u", major(st.st_rdev), minor(st.st_rdev));
+	n = readlink(sys, link, sizeof(link) - 1);
+	if (n <= 0)
+		return false;
+	link[n] = '\0';
+	return ready(c, strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
 }
 
-int rf_rootdev_find(const char *root, int timeout, void (*idle)(void *arg, int ms), void *arg,
-		    char *dev, size_t devlen, char *why, size_t whylen)
+int rf_rootdev_find(const char *root, int timeout, const struct rf_rootdev_wait *wait, char *dev,
+		    size_t devlen, char *why, size_t whylen)
 {
-	struct probe_cache cache = { 0 };
+	struct probe_cache cache = { .wait = wait };
 	struct timespec nap = { 0, POLL_MS * 1000000L };
 	double deadline = rf_uptime() + timeout;
 	const char *value = NULL;
@@ -205,11 +223,11 @@ int rf_rootdev_find(const char *root, int timeout, void (*idle)(void *arg, int m
 		return -EINVAL;
 	}
 	for (;;) {
-		found = tagged ? scan_once(&cache, tag, value, dev, devlen) : is_block(root);
+		found = tagged ? scan_once(&cache, tag, value, dev, devlen) : is_block(&cache, root);
 		if (found || (timeout >= 0 && rf_uptime() >= deadline))
 			break;
-		if (idle)
-			idle(arg, POLL_MS);
+		if (wait && wait->idle)
+			wait->idle(wait->arg, POLL_MS);
 		else
 			nanosleep(&nap, NULL);
 	}

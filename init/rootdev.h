@@ -10,11 +10,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* How rf_rootdev_find waits: idle(arg, ms) between two looks (NULL: sleep), where devices'
+ * drivers get loaded; ready(arg, NAME) says whether the kernel has finished adding block device
+ * NAME (NULL: as soon as its node exists), as no device may be opened before. */
+struct rf_rootdev_wait {
+	void (*idle)(void *arg, int ms);
+	bool (*ready)(void *arg, const char *name);
+	void *arg;
+};
+
 /* Wait up to timeout seconds (< 0: forever) for the device root names; its /dev path goes into
- * dev. Between two looks it calls idle(arg, ms) to wait (NULL: sleep), where devices' drivers
- * get loaded. -ENOENT when it did not appear, -EINVAL for a root= this init cannot read. */
-int rf_rootdev_find(const char *root, int timeout, void (*idle)(void *arg, int ms), void *arg,
-		    char *dev, size_t devlen, char *why, size_t whylen);
+ * dev. -ENOENT when it did not appear, -EINVAL for a root= this init cannot read. */
+int rf_rootdev_find(const char *root, int timeout, const struct rf_rootdev_wait *wait, char *dev,
+		    size_t devlen, char *why, size_t whylen);
 
 /* The filesystem type libblkid finds on dev into type ("" when none). */
 void rf_rootdev_type(const char *dev, char *type, size_t typelen);

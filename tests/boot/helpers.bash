@@ -97,6 +97,15 @@ boot() {
 	output=$(tr -d '\r' <<< "$output" | sed -e 's/\x1bc//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g')
 	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/console.log"
 	[[ $status -ne 124 ]] || fail "the guest did not stop within $BOOT_TIMEOUT s" "$(tail -n 40 <<< "$output")"
+	refute_autoload
+}
+
+# The kernel warns when a block device node is opened before the device is fully added (it
+# then tries a block-major-N module): an init must wait for the device's uevent instead.
+refute_autoload() {
+	! grep -q 'block device autoloading is deprecated' <<< "$output" ||
+		fail "the guest opened a block device before the kernel announced it:" \
+			"$(grep -B 3 'block device autoloading' <<< "$output")"
 }
 
 # assert_console PATTERN...: each (an extended regex) matches some line the guest printed.
