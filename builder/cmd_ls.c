@@ -7,8 +7,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmds.h"
+#include "input.h"
 #include "inspect.h"
 #include "log.h"
 #include "opts.h"
@@ -18,14 +20,17 @@ static const char help[] =
 	"\n"
 	"List the contents of an initramfs image (ramforge's, dracut's or any newc cpio), with\n"
 	"its compression found by magic: zstd, gzip, xz, lz4 (legacy), none; also bzip2, lzma\n"
-	"and lz4's frame format (which the kernel cannot unpack). dracut's layout of an\n"
-	"uncompressed early cpio (microcode) followed by a compressed main one is shown as\n"
-	"segments.\n"
+	"and lz4's frame format (which the kernel cannot unpack). Every segment the kernel\n"
+	"would unpack is listed: uncompressed cpio archives (as dracut's early microcode cpio)\n"
+	"and compressed streams one after another, with zero padding between; bytes the kernel\n"
+	"would stop at are an error.\n"
 	"\n"
 	"Output: a first line\n"
 	"  Image: IMAGE: SIZE bytes, COMPRESSION at OFFSET[ + COMPRESSION at OFFSET...]\n"
 	"  (dracut layout: \"early cpio (none) at 0 + zstd at 11776\")\n"
-	"then one line per entry, like `ls -l` (times in UTC):\n"
+	"then, for an image of several segments, a line before each segment's entries\n"
+	"  segment N of M: COMPRESSION at OFFSET, LENGTH bytes[ (SIZE unpacked)], A archives, E entries\n"
+	"and one line per entry, like `ls -l` (times in UTC):\n"
 	"  MODE NLINK OWNER GROUP SIZE YYYY-MM-DD HH:MM PATH[ -> TARGET]\n"
 	"  drwxr-xr-x   2 root     root            0 2024-01-01 00:00 lib/modules\n"
 	"Devices show MAJOR, MINOR in place of SIZE.\n"
@@ -75,13 +80,43 @@ static void id_string(uint32_t id, char out[16])
 		snprintf(out, 16, "%u", id);
 }
 
+/* What the entry printers share: the image, and how many segment headers are printed. */
+struct listing {
+	const struct rf_inspect *img;
+	size_t headers;
+	struct rf_err *err;
+};
+
+static void print_segment(const struct rf_inspect *img, size_t i)
+{
+	const struct rf_inspect_segment *s = rf_inspect_segment(img, i);
+
+	printf("segment %zu of %zu: %s at %llu, %llu bytes", i + 1, rf_inspect_nsegments(img),
+	       rf_inspect_compress_name(s->compress), (unsigned long long)s->offset,
+	       (unsigned long long)s->length);
+	if (s->compress != RF_INSPECT_NONE)
+		printf(" (%llu unpacked)", (unsigned long long)s->unpacked);
+	printf(", %u archive%s, %llu entr%s%s\n", s->archives, s->archives == 1 ? "" : "s",
+	       (unsigned long long)s->entries, s->entries == 1 ? "y" : "ies",
+	       s->compress == RF_INSPECT_LZ4_FRAME ? " (the kernel cannot unpack this)" : "");
+}
+
+/* The header lines of the segments up to `upto` (exclusive), for images of several. */
+static void print_headers(struct listing *l, size_t upto)
+{
+	if (rf_inspect_nsegments(l->img) < 2)
+		return;
+	for (; l->headers < upto; l->headers++)
+		print_segment(l->img, l->headers);
+}
+
 static int print_entry(const struct rf_inspect_entry *e, void *data)
 {
 	char mode[11], uid[16], gid[16], size[32], when[32];
 	time_t t = (time_t)e->mtime;
 	struct tm tm;
 
-	(void)data;
+	print_headers(data, e->segment + 1);
 	mode_string(e->mode, mode);
 	id_string(e->uid, uid);
 	id_string(e->gid, gid);
@@ -101,6 +136,7 @@ static int print_entry(const struct rf_inspect_entry *e, void *data)
 /* "lib/modules/KVER/<dirs>/NAME.ko[.xz|.zst|.gz]" (also under usr/) -> KVER NAME PATH. */
 static int print_module(const struct rf_inspect_entry *e, void *data)
 {
+	struct listing *l = data;
 	static const char *const suffixes[] = { ".ko", ".ko.xz", ".ko.zst", ".ko.gz" };
 	const char *p = e->path, *kver, *slash, *base;
 	size_t blen;
@@ -125,7 +161,7 @@ static int print_module(const struct rf_inspect_entry *e, void *data)
 			continue;
 		name = strndup(base, blen - slen);
 		if (!name)
-			return rf_fail(data, -ENOMEM, "listing modules: %s", strerror(ENOMEM));
+			return rf_fail(l->err, -ENOMEM, "listing modules: %s", strerror(ENOMEM));
 		rf_modname_normalize(name, name);
 		printf("%.*s %s %s\n", (int)(slash - kver), kver, name, e->path);
 		free(name);
@@ -157,7 +193,7 @@ int rf_cmd_ls(int argc, char **argv)
 	struct rf_opts o = { 0 };
 	struct rf_err err = { "" };
 	struct rf_inspect *img = NULL;
-	int r = rf_opts_parse(&o, argc, argv, RF_OPT_LS, &err);
+	int fd = -1, r = rf_opts_parse(&o, argc, argv, RF_OPT_LS, &err);
 	bool usage = r < 0;
 
 	if (r >= 0 && o.help) {
@@ -170,17 +206,26 @@ int rf_cmd_ls(int argc, char **argv)
 	}
 	rf_opts_apply_verbosity(&o);
 	if (r >= 0)
-		r = rf_inspect_open(&img, o.args.v[0], NULL, &err);
+		r = fd = rf_input_open(NULL, o.args.v[0], NULL, 0, &err); /* a FIFO must not hang */
+	if (r >= 0)
+		r = rf_inspect_open_fd(&img, fd, o.args.v[0], NULL, &err);
 	if (r >= 0 && !o.modules)
 		print_summary(img, o.args.v[0]);
-	if (r >= 0)
-		r = rf_inspect_foreach(img, o.modules ? print_module : print_entry, &err, &err);
+	if (r >= 0) {
+		struct listing l = { .img = img, .err = &err };
+
+		r = rf_inspect_foreach(img, o.modules ? print_module : print_entry, &l, &err);
+		if (r >= 0 && !o.modules)
+			print_headers(&l, rf_inspect_nsegments(img));
+	}
 	if (r < 0)
 		rf_error("%s", err.msg);
 	else if (fflush(stdout) != 0 || ferror(stdout))
 		r = -1, rf_error("writing the listing failed");
 out:
 	rf_inspect_free(img);
+	if (fd >= 0)
+		close(fd);
 	rf_opts_free(&o);
 	return r < 0 ? (usage ? 2 : 1) : 0;
 }

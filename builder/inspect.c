@@ -1,24 +1,29 @@
 // SPDX-License-Identifier: MIT
 /*
- * Reading images; see inspect.h. libarchive decompresses (its "raw" format behind one
- * filter); the newc entries are walked here. Why not libarchive's cpio reader: it reads an
- * entry name of whatever length the header claims (up to 4 GiB) into memory and silently
- * skips garbage looking for the next header, while an inspector of untrusted images must
- * bound both and say where the image is broken. The newc layout is the kernel's
+ * Reading images; see inspect.h. The segments are found as the kernel's unpack_to_rootfs
+ * (init/initramfs.c) finds them: zero bytes are skipped; a '0' at a 4-byte aligned offset
+ * starts an uncompressed newc archive; any other byte starts a compressed stream, which is
+ * decompressed to its end (zread.c), and whatever follows it is read the same way. A stream
+ * unpacks to newc archives one after another (zero padding between, headers 4-byte aligned).
+ * The newc entries are walked here, not by libarchive's cpio reader: that one reads an entry
+ * name of whatever length the header claims (up to 4 GiB) into memory and silently skips
+ * garbage looking for the next header, while an inspector of untrusted images must bound
+ * both and say where the image is broken. The newc layout is the kernel's
  * (Documentation/driver-api/early-userspace/buffer-format.rst): 110-byte header, name, 4-byte
  * padding, data, 4-byte padding; "TRAILER!!!" ends an archive.
  */
 #include "inspect.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "zread.h"
 
 #define CHUNK (64 * 1024)
 #define MAX_SEGMENTS 64
@@ -34,14 +39,22 @@ struct rf_inspect {
 	size_t nseg;
 };
 
-/* A byte stream: a range of the image file, or what libarchive decompresses from it. */
+/* Totals over the segments walked so far, for the limits. */
+struct totals {
+	uint64_t unpacked; /* decompressed bytes */
+	uint64_t packed;   /* compressed bytes of the streams already finished */
+	uint64_t entries;
+};
+
+/* A byte stream: a range of the image file, or what one compressed segment unpacks to. */
 struct src {
 	struct rf_inspect *img;
 	struct rf_err *err;
+	struct rf_inspect_segment *seg; /* the segment being walked (its counts are updated) */
+	size_t index;                   /* and its index */
+	struct totals *t;
 	uint64_t off;            /* file: next offset to read */
-	struct archive *a;       /* decompressed: the reader */
-	uint64_t raw_off;        /* decompressed: next compressed offset to read */
-	uint64_t *total;         /* decompressed bytes so far, all segments */
+	struct rf_zread *z;      /* decompressed: the reader */
 	const unsigned char *p;  /* unread bytes */
 	size_t avail;
 	uint64_t pos;            /* stream offset of p */
@@ -52,15 +65,26 @@ struct src {
 const char *rf_inspect_compress_name(enum rf_inspect_compress c)
 {
 	static const char *const n[] = { "none", "zstd", "gzip", "xz", "lz4 (legacy)",
-					 "lz4 (frame format)", "bzip2", "lzma" };
+					 "lz4 (frame format)", "bzip2", "lzma", "lzo" };
 
 	return (unsigned)c < sizeof(n) / sizeof(n[0]) ? n[c] : "?";
 }
 
+/* "IMAGE: WHY at offset N of the image[TAIL]" (or of a decompressed stream): -EBADMSG. */
+static int bad_at(struct src *s, const char *why, const char *tail)
+{
+	if (!s->z)
+		return rf_fail(s->err, -EBADMSG, "%s: %s at offset %llu of the image%s", s->img->name,
+			       why, (unsigned long long)s->mark, tail);
+	return rf_fail(s->err, -EBADMSG, "%s: %s at offset %llu of the decompressed %s stream at %llu%s",
+		       s->img->name, why, (unsigned long long)s->mark,
+		       rf_inspect_compress_name(s->seg->compress), (unsigned long long)s->seg->offset,
+		       tail);
+}
+
 static int bad(struct src *s, const char *why)
 {
-	return rf_fail(s->err, -EBADMSG, "%s: %s at offset %llu of the %s stream", s->img->name, why,
-		       (unsigned long long)s->mark, s->a ? "decompressed" : "image");
+	return bad_at(s, why, "");
 }
 
 static int fill_file(struct src *s)
@@ -78,25 +102,27 @@ static int fill_file(struct src *s)
 	return n > 0;
 }
 
-static int fill_archive(struct src *s)
+static int fill_decoded(struct src *s)
 {
 	const struct rf_inspect_limits *l = &s->img->lim;
+	struct rf_err why = { "" };
 	const void *block;
 	size_t len;
-	la_int64_t where;
-	int r = archive_read_data_block(s->a, &block, &len, &where);
-	uint64_t raw;
+	uint64_t packed;
+	int r = rf_zread_next(s->z, &block, &len, &why);
 
-	if (r == ARCHIVE_EOF)
+	if (r < 0)
+		return rf_fail(s->err, r, "%s: the %s stream at offset %llu: %s", s->img->name,
+			       rf_inspect_compress_name(s->seg->compress),
+			       (unsigned long long)s->seg->offset, why.msg);
+	if (r == 0)
 		return 0;
-	if (r != ARCHIVE_OK)
-		return rf_fail(s->err, -EBADMSG, "%s: %s", s->img->name, archive_error_string(s->a));
-	*s->total += len;
-	raw = (uint64_t)archive_filter_bytes(s->a, -1);
-	if (*s->total > l->max_total)
+	s->t->unpacked += len;
+	packed = s->t->packed + rf_zread_consumed(s->z);
+	if (s->t->unpacked > l->max_total)
 		return rf_fail(s->err, -EFBIG, "%s: more than %llu bytes decompressed: refusing to go on",
 			       s->img->name, (unsigned long long)l->max_total);
-	if (*s->total > RF_INSPECT_RATIO_AFTER && *s->total / (raw ? raw : 1) > l->max_ratio)
+	if (s->t->unpacked > RF_INSPECT_RATIO_AFTER && s->t->unpacked / (packed ? packed : 1) > l->max_ratio)
 		return rf_fail(s->err, -EFBIG, "%s: decompresses more than %llu times its size: "
 			       "a decompression bomb?", s->img->name, (unsigned long long)l->max_ratio);
 	s->p = block;
@@ -109,7 +135,7 @@ static int fill(struct src *s)
 {
 	if (s->avail)
 		return 1;
-	return s->a ? fill_archive(s) : fill_file(s);
+	return s->z ? fill_decoded(s) : fill_file(s);
 }
 
 /* Exactly n bytes into dst (dst NULL: skip them). 1 done, 0 clean end before any byte. */
@@ -130,7 +156,7 @@ static int take(struct src *s, void *dst, uint64_t n)
 			memcpy((char *)dst + (want - n), s->p, k);
 		s->p += k, s->avail -= k, s->pos += k, n -= k;
 		/* A plain file: skip big data by seeking, without reading it. */
-		if (!dst && !s->a && s->avail == 0 && n > 0) {
+		if (!dst && !s->z && s->avail == 0 && n > 0) {
 			if (s->off + n > s->img->size)
 				return bad(s, "truncated");
 			s->off += n;
@@ -198,6 +224,8 @@ static int read_header(struct src *s, struct newc *h)
 	r = take(s, hdr, NEWC_HDR);
 	if (r <= 0)
 		return r;
+	if (memcmp(hdr, "070707", 6) == 0)
+		return bad(s, "an old (odc) cpio header: the kernel reads only newc (cpio -H newc)");
 	if (memcmp(hdr, "070701", 6) != 0 && memcmp(hdr, "070702", 6) != 0)
 		return bad(s, "no cpio newc header");
 	for (int i = 0; i < 13; i++)
@@ -258,7 +286,7 @@ static int emit(struct newc *h, size_t seg, rf_inspect_fn fn, void *data)
 }
 
 /* Walk one newc archive up to and including its trailer. */
-static int walk_archive(struct src *s, size_t seg, uint64_t *count, rf_inspect_fn fn, void *data)
+static int walk_archive(struct src *s, rf_inspect_fn fn, void *data)
 {
 	struct newc *h = malloc(sizeof(*h));
 	int r;
@@ -281,17 +309,21 @@ static int walk_archive(struct src *s, size_t seg, uint64_t *count, rf_inspect_f
 		}
 		if (trailer)
 			break;
-		if (++*count > s->img->lim.max_entries) {
+		if (++s->t->entries > s->img->lim.max_entries) {
 			r = bad(s, "too many entries");
 			break;
 		}
-		if ((r = emit(h, seg, fn, data)) < 0)
+		s->seg->entries++;
+		if ((r = emit(h, s->index, fn, data)) < 0)
 			break;
 	}
 	if (r == 0)
 		r = bad(s, "truncated: no TRAILER!!! entry");
 	free(h);
-	return r < 0 ? r : 0;
+	if (r < 0)
+		return r;
+	s->seg->archives++;
+	return 0;
 }
 
 /* Skip zero padding (dracut pads to 512 bytes; a sparse terabyte of zeros must not make us
@@ -316,82 +348,141 @@ static int skip_zeros(struct src *s)
 	}
 }
 
-/* A compressed stream may hold several archives back to back, as the kernel allows. */
-static int walk_stream(struct src *s, size_t seg, rf_inspect_fn fn, void *data)
+/* A compressed stream unpacks to archives back to back, with zero padding between; after it,
+ * the kernel (flush_buffer) takes only a 4-byte aligned header. */
+static int walk_stream(struct src *s, rf_inspect_fn fn, void *data)
 {
-	uint64_t count = 0;
 	int r;
 
 	do {
-		r = walk_archive(s, seg, &count, fn, data);
+		r = walk_archive(s, fn, data);
 		if (r >= 0)
 			r = skip_zeros(s);
+		s->mark = s->pos;
+		if (r > 0 && s->pos % 4)
+			r = bad_at(s, "broken padding", " (the next header is not 4-byte aligned): "
+							"the kernel stops there");
+		else if (r > 0 && *s->p != '0')
+			r = bad_at(s, "junk within compressed archive", ": the kernel stops there");
 	} while (r > 0);
 	return r;
 }
 
+/* The kernel's table (lib/decompress.c): two bytes of magic each. lz4's frame format is not
+ * in it; it is listed anyway, with a note. */
 static const struct {
-	unsigned char magic[6];
-	size_t len;
+	unsigned char magic[2];
 	enum rf_inspect_compress c;
 } magics[] = {
-	{ { 0x28, 0xb5, 0x2f, 0xfd }, 4, RF_INSPECT_ZSTD },
-	{ { 0x1f, 0x8b }, 2, RF_INSPECT_GZIP },
-	{ { 0xfd, '7', 'z', 'X', 'Z', 0x00 }, 6, RF_INSPECT_XZ },
-	{ { 0x02, 0x21, 0x4c, 0x18 }, 4, RF_INSPECT_LZ4_LEGACY },
-	{ { 0x04, 0x22, 0x4d, 0x18 }, 4, RF_INSPECT_LZ4_FRAME },
-	{ { 'B', 'Z', 'h' }, 3, RF_INSPECT_BZIP2 },
-	{ { 0x5d, 0x00, 0x00 }, 3, RF_INSPECT_LZMA },
+	{ { 0x1f, 0x8b }, RF_INSPECT_GZIP },   { { 0x1f, 0x9e }, RF_INSPECT_GZIP },
+	{ { 'B', 'Z' }, RF_INSPECT_BZIP2 },    { { 0x5d, 0x00 }, RF_INSPECT_LZMA },
+	{ { 0xfd, '7' }, RF_INSPECT_XZ },      { { 0x89, 'L' }, RF_INSPECT_LZO },
+	{ { 0x02, 0x21 }, RF_INSPECT_LZ4_LEGACY }, { { 0x28, 0xb5 }, RF_INSPECT_ZSTD },
+	{ { 0x04, 0x22 }, RF_INSPECT_LZ4_FRAME },
 };
 
-static int detect(const unsigned char *p, size_t n, enum rf_inspect_compress *c)
+/* The segment that starts at s->pos (a byte that is not zero). after_cpio: it follows an
+ * uncompressed archive, whose end the kernel reads as padding that must stay aligned. */
+static int classify(struct src *s, bool after_cpio, enum rf_inspect_compress *c)
 {
-	if (n >= 6 && (memcmp(p, "070701", 6) == 0 || memcmp(p, "070702", 6) == 0)) {
+	unsigned char head[2] = { s->p[0], s->avail > 1 ? s->p[1] : 0 };
+	size_t n = s->avail > 1 ? 2 : 1;
+	char tail[160];
+
+	s->mark = s->pos;
+	if (n < 2 && s->pos + 1 < s->img->size && pread(s->img->fd, head + 1, 1, (off_t)s->pos + 1) == 1)
+		n = 2;
+	if (after_cpio && s->pos % 4)
+		return bad_at(s, "a segment that is not 4-byte aligned after a cpio archive",
+			      ": the kernel stops there (broken padding)");
+	if (head[0] == '0' && s->pos % 4 == 0) {
 		*c = RF_INSPECT_NONE;
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof(magics) / sizeof(magics[0]); i++) {
-		if (n >= magics[i].len && memcmp(p, magics[i].magic, magics[i].len) == 0) {
+	if (head[0] == '0')
+		return bad_at(s, "a cpio archive that is not 4-byte aligned", ": the kernel stops "
+			      "there (invalid magic at start of compressed archive)");
+	for (size_t i = 0; n == 2 && i < sizeof(magics) / sizeof(magics[0]); i++)
+		if (memcmp(head, magics[i].magic, 2) == 0) {
 			*c = magics[i].c;
 			return 0;
 		}
-	}
-	return -1;
+	if (s->img->nseg == 0)
+		return bad(s, "not an initramfs image (unknown magic)");
+	snprintf(tail, sizeof(tail), ", after the %s segment at %llu: the kernel stops there "
+		 "(invalid magic at start of compressed archive)",
+		 rf_inspect_compress_name(s->img->seg[s->img->nseg - 1].compress),
+		 (unsigned long long)s->img->seg[s->img->nseg - 1].offset);
+	return bad_at(s, "unknown data", tail);
 }
 
-/* Segments as the kernel finds them: cpio archives, zero padding between, and a compressed
- * stream that runs to the end of the image. Uncompressed archives are walked to find their end. */
+/* Walk the segment at seg->offset of format seg->compress, filling in its length, unpacked
+ * size and counts. */
+static int walk_segment(struct src *s, struct rf_inspect_segment *seg, size_t index,
+			struct totals *t, rf_inspect_fn fn, void *data)
+{
+	struct rf_inspect *img = s->img;
+	struct rf_err *err = s->err, why = { "" };
+	int r;
+
+	*s = (struct src){ .img = img, .err = err, .seg = seg, .index = index, .t = t,
+			   .off = seg->offset, .pos = seg->offset };
+	seg->archives = 0;
+	seg->entries = 0;
+	if (seg->compress == RF_INSPECT_NONE) {
+		r = walk_archive(s, fn, data);
+		seg->length = seg->unpacked = s->pos - seg->offset;
+		return r;
+	}
+	if (seg->compress == RF_INSPECT_LZO)
+		return rf_fail(err, -ENOTSUP, "%s: an lzo stream at offset %llu: ramforge cannot read lzo",
+			       img->name, (unsigned long long)seg->offset);
+	r = rf_zread_new(&s->z, seg->compress, img->fd, seg->offset, img->size, &why);
+	if (r < 0)
+		return rf_fail(err, r, "%s: the %s stream at offset %llu: %s", img->name,
+			       rf_inspect_compress_name(seg->compress), (unsigned long long)seg->offset,
+			       why.msg);
+	s->pos = 0;
+	r = walk_stream(s, fn, data);
+	seg->length = rf_zread_consumed(s->z);
+	seg->unpacked = s->pos;
+	t->packed += seg->length;
+	rf_zread_free(s->z);
+	s->z = NULL;
+	return r;
+}
+
+/* Segments as the kernel finds them, each walked in full: that is how its end is found, and a
+ * broken image fails here, before anything is listed. */
 static int find_segments(struct rf_inspect *img, struct rf_err *err)
 {
 	struct src *s = calloc(1, sizeof(*s));
-	uint64_t count = 0;
-	int r = s ? 0 : -ENOMEM;
+	struct totals t = { 0 };
+	uint64_t off = 0;
+	bool after_cpio = false;
+	int r;
 
 	if (!s)
-		return rf_fail(err, r, "%s: %s", img->name, strerror(ENOMEM));
-	*s = (struct src){ .img = img, .err = err };
-	while ((r = skip_zeros(s)) > 0) {
-		struct rf_inspect_segment *seg = &img->seg[img->nseg];
-		unsigned char head[6] = { 0 };
-		ssize_t n = pread(img->fd, head, sizeof(head), (off_t)s->pos);
+		return rf_fail(err, -ENOMEM, "%s: %s", img->name, strerror(ENOMEM));
+	for (;;) {
+		struct rf_inspect_segment seg = { 0 };
 
-		s->mark = s->pos;
-		if (detect(head, n > 0 ? (size_t)n : 0, &seg->compress) < 0) {
-			r = bad(s, img->nseg ? "unknown data after the archive"
-					     : "not an initramfs image (unknown magic)");
+		*s = (struct src){ .img = img, .err = err, .off = off, .pos = off };
+		r = skip_zeros(s);
+		if (r > 0)
+			r = classify(s, after_cpio, &seg.compress);
+		else
 			break;
-		}
-		if (img->nseg == MAX_SEGMENTS - 1) {
-			r = bad(s, "too many archives");
-			break;
-		}
-		seg->offset = s->pos;
-		img->nseg++;
-		if (seg->compress != RF_INSPECT_NONE)
-			break;
-		r = walk_archive(s, img->nseg - 1, &count, NULL, NULL);
+		if (r >= 0 && img->nseg == MAX_SEGMENTS)
+			r = rf_fail(err, -EBADMSG, "%s: more than %d segments", img->name, MAX_SEGMENTS);
+		seg.offset = s->pos;
+		if (r >= 0)
+			r = walk_segment(s, &seg, img->nseg, &t, NULL, NULL);
 		if (r < 0)
 			break;
+		img->seg[img->nseg++] = seg;
+		off = seg.offset + seg.length;
+		after_cpio = seg.compress == RF_INSPECT_NONE;
 	}
 	free(s);
 	if (r >= 0 && img->nseg == 0)
@@ -469,77 +560,22 @@ const struct rf_inspect_segment *rf_inspect_segment(const struct rf_inspect *img
 	return i < img->nseg ? &img->seg[i] : NULL;
 }
 
-/* libarchive's client read: the compressed segment, straight from the image file. */
-static la_ssize_t read_cb(struct archive *a, void *data, const void **buf)
-{
-	struct src *s = data;
-	ssize_t n;
-
-	do
-		n = pread(s->img->fd, s->buf, CHUNK, (off_t)s->raw_off);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		archive_set_error(a, errno, "%s", strerror(errno));
-		return -1;
-	}
-	s->raw_off += (uint64_t)n;
-	*buf = s->buf;
-	return n;
-}
-
-static int open_decompressor(struct src *s, const struct rf_inspect_segment *seg)
-{
-	struct archive_entry *ae;
-	struct archive *a = archive_read_new();
-	int r;
-
-	if (!a)
-		return rf_fail(s->err, -ENOMEM, "%s: %s", s->img->name, strerror(ENOMEM));
-	s->a = a;
-	switch (seg->compress) {
-	case RF_INSPECT_ZSTD: r = archive_read_support_filter_zstd(a); break;
-	case RF_INSPECT_GZIP: r = archive_read_support_filter_gzip(a); break;
-	case RF_INSPECT_XZ: r = archive_read_support_filter_xz(a); break;
-	case RF_INSPECT_BZIP2: r = archive_read_support_filter_bzip2(a); break;
-	case RF_INSPECT_LZMA: r = archive_read_support_filter_lzma(a); break;
-	default: r = archive_read_support_filter_lz4(a); break;
-	}
-	if (r != ARCHIVE_OK || archive_read_support_format_raw(a) != ARCHIVE_OK)
-		return rf_fail(s->err, -ENOTSUP, "%s: cannot read %s here: %s", s->img->name,
-			       rf_inspect_compress_name(seg->compress), archive_error_string(a));
-	s->raw_off = seg->offset;
-	if (archive_read_open(a, s, NULL, read_cb, NULL) != ARCHIVE_OK ||
-	    archive_read_next_header(a, &ae) != ARCHIVE_OK)
-		return rf_fail(s->err, -EBADMSG, "%s: %s", s->img->name, archive_error_string(a));
-	/* No filter took it (a broken stream header): libarchive would hand out the raw bytes. */
-	if (archive_filter_count(a) < 2)
-		return rf_fail(s->err, -EBADMSG, "%s: not a valid %s stream at offset %llu",
-			       s->img->name, rf_inspect_compress_name(seg->compress),
-			       (unsigned long long)seg->offset);
-	return 0;
-}
-
 int rf_inspect_foreach(struct rf_inspect *img, rf_inspect_fn fn, void *data, struct rf_err *err)
 {
 	struct src *s = malloc(sizeof(*s));
-	uint64_t total = 0, count = 0;
+	struct totals t = { 0 };
 	int r = 0;
 
 	if (!s)
 		return rf_fail(err, -ENOMEM, "%s: %s", img->name, strerror(ENOMEM));
 	for (size_t i = 0; r >= 0 && i < img->nseg; i++) {
-		const struct rf_inspect_segment *seg = &img->seg[i];
+		struct rf_inspect_segment seg = img->seg[i];
 
-		*s = (struct src){ .img = img, .err = err, .off = seg->offset, .total = &total };
-		if (seg->compress == RF_INSPECT_NONE) {
-			s->pos = seg->offset;
-			r = walk_archive(s, i, &count, fn, data);
-			continue;
-		}
-		r = open_decompressor(s, seg);
-		if (r >= 0)
-			r = walk_stream(s, i, fn, data);
-		archive_read_free(s->a);
+		s->err = err;
+		s->img = img;
+		r = walk_segment(s, &seg, i, &t, fn, data);
+		if (r >= 0 && seg.length != img->seg[i].length)
+			r = rf_fail(err, -EIO, "%s: the image changed while it was read", img->name);
 	}
 	free(s);
 	return r < 0 ? r : 0;

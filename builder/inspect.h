@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Reading initramfs images (for `ramforge ls`): the segments the kernel would unpack (an
- * uncompressed early cpio, as dracut writes for microcode, then a compressed main one), and
- * every entry, from untrusted input: malformed images give an error, never a crash, a hang
- * or unbounded memory, and nothing is written anywhere.
+ * Reading initramfs images (for `ramforge ls`): every segment the kernel would unpack
+ * (uncompressed newc archives, as dracut's early microcode cpio, and compressed streams, one
+ * after another), and every entry, from untrusted input: malformed images, and bytes the
+ * kernel would stop at, give an error, never a crash, a hang or unbounded memory, and nothing
+ * is written anywhere.
  * Ownership: rf_inspect_open returns an object freed with rf_inspect_free; entries passed to
  * the callback are borrowed for the duration of the call.
  * Errors: -errno (-EBADMSG for a malformed image), message "IMAGE: why" in rf_err.
@@ -23,6 +24,7 @@ enum rf_inspect_compress {
 	RF_INSPECT_LZ4_FRAME, /* readable, but the kernel cannot unpack it */
 	RF_INSPECT_BZIP2,
 	RF_INSPECT_LZMA,
+	RF_INSPECT_LZO, /* recognised (the kernel reads it), not read here */
 };
 const char *rf_inspect_compress_name(enum rf_inspect_compress c);
 
@@ -41,7 +43,11 @@ struct rf_inspect_limits {
 #define RF_INSPECT_NAME_MAX 4096
 
 struct rf_inspect_segment {
-	uint64_t offset; /* in the image file */
+	uint64_t offset;   /* in the image file */
+	uint64_t length;   /* bytes of the image file it takes (without the zero padding after) */
+	uint64_t unpacked; /* bytes it decompresses to (its length when uncompressed) */
+	uint64_t entries;  /* entries, TRAILER!!! not counted */
+	uint32_t archives; /* newc archives in it, each ended by TRAILER!!! */
 	enum rf_inspect_compress compress;
 };
 
@@ -55,7 +61,8 @@ struct rf_inspect_entry {
 
 struct rf_inspect;
 
-/* Open IMAGE and find its segments (reads the early cpio's headers and the next magic). */
+/* Open IMAGE and find its segments: each is read through (decompressed, its entries checked),
+ * since that is how its end is found; a broken image fails here. */
 int rf_inspect_open(struct rf_inspect **out, const char *path, const struct rf_inspect_limits *lim,
 		    struct rf_err *err);
 /* The same on an open descriptor (not closed; it must outlive the object); name is for messages. */
