@@ -475,22 +475,23 @@ static int resolve_request(struct walk *w, const struct rf_request *req)
 {
 	struct kmod_list *list = NULL, *filtered = NULL, *l;
 	char norm[512], *why = NULL;
+	struct rf_quoted q;
 	int r;
 
 	if (!rf_modname_valid(req->name) || strlen(req->name) >= sizeof(norm))
 		return rf_fail(w->err, -EINVAL, "invalid module name '%s' (%s): not a module name or alias",
-			       req->name, req->origin);
+			       rf_quote_prefix(&q, req->name), req->origin);
 	rf_modname_normalize(norm, req->name);
 	r = kmod_module_new_from_lookup(w->ctx, req->name, &list);
 	if (r < 0)
-		return rf_fail(w->err, r, "cannot look up '%s' (%s): %s", req->name, req->origin,
-			       strerror(-r));
+		return rf_fail(w->err, r, "cannot look up '%s' (%s): %s", rf_quote_prefix(&q, req->name),
+			       req->origin, strerror(-r));
 	if (!list) {
 		if (!req->automatic)
-			return rf_fail(w->err, -ENOENT, "module '%s' not found in %s (%s)", req->name,
-				       w->sel->kmoddir, req->origin);
-		return rf_strv_pushf(&w->set->warnings, "module '%s' not found in %s (%s); skipped", req->name,
-			    w->sel->kmoddir, req->origin);
+			return rf_fail(w->err, -ENOENT, "module '%s' (%s) not found in %s",
+				       rf_quote_prefix(&q, req->name), req->origin, w->sel->kmoddir);
+		return rf_strv_pushf(&w->set->warnings, "module '%s' (%s) not found in %s; skipped",
+				     rf_quote_prefix(&q, req->name), req->origin, w->sel->kmoddir);
 	}
 	r = kmod_module_apply_filter(w->ctx, KMOD_FILTER_BLACKLIST, list, &filtered);
 	kmod_list_foreach(l, list) {
@@ -515,7 +516,8 @@ static int resolve_request(struct walk *w, const struct rf_request *req)
 			kmod_module_unref(mod);
 	}
 	if (r < 0 && !w->err->msg[0])
-		rf_fail(w->err, r, "resolving '%s': %s", req->name, strerror(-r));
+		rf_fail(w->err, r, "resolving '%s' (%s): %s", rf_quote_prefix(&q, req->name),
+			req->origin, strerror(-r));
 	free(why);
 	kmod_module_unref_list(filtered);
 	kmod_module_unref_list(list);

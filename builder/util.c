@@ -21,6 +21,21 @@ int rf_fail(struct rf_err *err, int code, const char *fmt, ...)
 	return code < 0 ? code : -EINVAL;
 }
 
+const char *rf_quote_prefix(struct rf_quoted *q, const char *name)
+{
+	size_t n = strnlen(name, RF_QUOTE_MAX + 1);
+
+	if (n <= RF_QUOTE_MAX) {
+		memcpy(q->s, name, n + 1);
+		return q->s;
+	}
+	n = RF_QUOTE_MAX;
+	while (n > 0 && ((unsigned char)name[n] & 0xc0) == 0x80)
+		n--;
+	snprintf(q->s, sizeof(q->s), "%.*s...", (int)n, name);
+	return q->s;
+}
+
 int rf_grow(void *v, size_t *cap, size_t n, size_t elem, size_t first)
 {
 	void **arr = v;

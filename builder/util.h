@@ -19,6 +19,15 @@ struct rf_err {
 /* Format into err (if non-NULL) and return code (a negative errno), for `return rf_fail(...)`. */
 int rf_fail(struct rf_err *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* A user-given name (module, alias) for a message: whole when short, else its first
+ * RF_QUOTE_MAX bytes (a UTF-8 character is not cut) and "...", so that what the message says
+ * after it (the origin, file:line) still fits in RF_ERR_MAX. Returns q->s. */
+#define RF_QUOTE_MAX 64
+struct rf_quoted {
+	char s[RF_QUOTE_MAX + 4];
+};
+const char *rf_quote_prefix(struct rf_quoted *q, const char *name);
+
 /* Make room for one more element in a growable array (*v holds n elements of elem bytes, room
  * for *cap): doubles the room from `first`. *v is untouched on failure. -ENOMEM. */
 int rf_grow(void *v, size_t *cap, size_t n, size_t elem, size_t first);

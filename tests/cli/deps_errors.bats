@@ -100,3 +100,30 @@ setup() {
 		fail "expected (any order):" "$exp" "got:" "$out"
 	has_line "$err" 'loop'
 }
+
+# A name of N bytes: "long" and then x's.
+long_name() {
+	printf 'long%*s' "$(($1 - 4))" '' | tr ' ' x
+}
+
+@test "an error about a very long name still names where it came from (file:line)" {
+	n=$(long_name 3000)
+	rfconf '# first' "add_drivers=\"$n\""
+	rf_deps chain_a
+	expect_error "'long(x){60}\.\.\.'.*etc/ramforge\.conf:2" || fail "message: ${err:0:300}"
+	[[ ${#err} -lt 400 ]] || fail "the name is quoted whole (${#err} bytes)"
+	rfconf "add_drivers=\"chain/$n\""
+	rf_deps chain_a
+	expect_error "invalid module name 'chain/long(x){54}\.\.\.'.*etc/ramforge\.conf:1"
+	rm "$S/etc/ramforge.conf"
+	rf_deps "$(long_name 600)"
+	expect_error "\.\.\.' \(requested\)"
+	rf_deps -a "$(long_name 1500)"
+	expect_error "\.\.\.' \(requested\)"
+}
+
+@test "a very long name in modules-load.d: the error names its file:line" {
+	loadconf long.conf chain_a "$(long_name 2000)"
+	rf_deps
+	expect_error "'long(x){60}\.\.\.'.*etc/modules-load\.d/long\.conf:2"
+}
