@@ -97,10 +97,15 @@ static int archive_opts(struct rf_archive_opts *a, const struct rf_opts *o,
 			       name);
 	if (epoch && *epoch) {
 		errno = 0;
-		long long v = strtoll(epoch, &end, 10);
-		if (errno || *end || v < 0)
+		unsigned long long v = strtoull(epoch, &end, 10);
+		const unsigned long long newc_max = 0xffffffffULL;
+		if ((errno && errno != ERANGE) || *end || epoch[0] < '0' || epoch[0] > '9')
 			return rf_fail(err, -EINVAL, "SOURCE_DATE_EPOCH='%s' is not a number of seconds",
 				       epoch);
+		/* newc headers hold 32-bit mtimes: a later time cannot be stored (ERANGE too) */
+		if (errno == ERANGE || v > newc_max)
+			return rf_fail(err, -ERANGE, "SOURCE_DATE_EPOCH=%s is past %llu, the latest "
+				       "time a cpio newc header holds (2106-02-07)", epoch, newc_max);
 		a->mtime = (time_t)v;
 	}
 	return 0;

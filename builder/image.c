@@ -61,10 +61,33 @@ static int add_modprobe_conf(struct rf_manifest *m, const char *sysroot, struct 
 	return r;
 }
 
+/* The init's load plan (shared/plan.h) separates fields with spaces and lists with ',': a
+ * module whose name or file name holds one cannot be written into it. */
+static int check_plan_words(const struct rf_modset *set, struct rf_err *err)
+{
+	static const char seps[] = " \t\r\n,";
+	struct rf_quoted q;
+
+	for (size_t i = 0; i < set->n; i++) {
+		const struct rf_module *mod = &set->mods[i];
+
+		if (!strpbrk(mod->name, seps) && (mod->builtin || !strpbrk(mod->path, seps)))
+			continue;
+		return rf_fail(err, -EINVAL, "module '%s' (%s): a ',' or a blank in a module's name "
+			       "or file name cannot go into the init's load plan (its lists are "
+			       "separated by ','): rename the file or leave the module out (-o)",
+			       rf_quote_prefix(&q, mod->name), mod->builtin ? "built in" : mod->path);
+	}
+	return 0;
+}
+
 int rf_image_compose(const struct rf_modset *set, const struct rf_image_inputs *in,
 		     struct rf_manifest *m, struct rf_err *err)
 {
-	int r = add_skeleton(m, set);
+	int r = check_plan_words(set, err);
+
+	if (r >= 0)
+		r = add_skeleton(m, set);
 
 	if (r >= 0)
 		r = rf_manifest_add_file(m, "init", in->init_path, 0755, err);
