@@ -35,7 +35,8 @@ static const char help_tail[] =
 	"  -h, --help                this text\n"
 	"\n"
 	"Exit status: 0 on success; 1 on an error (unknown module, bad configuration, missing\n"
-	"module tree), with one line on stderr saying what and why.\n";
+	"module tree, a failed write of the output), with one line on stderr saying what and\n"
+	"why; 2 on a usage error (an unknown option, a missing or invalid option value).\n";
 
 static void print_set(const struct rf_modset *set, bool explain)
 {

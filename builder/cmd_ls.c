@@ -220,8 +220,6 @@ int rf_cmd_ls(int argc, char **argv)
 	}
 	if (r < 0)
 		rf_error("%s", err.msg);
-	else if (fflush(stdout) != 0 || ferror(stdout))
-		r = -1, rf_error("writing the listing failed");
 out:
 	rf_inspect_free(img);
 	if (fd >= 0)

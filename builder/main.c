@@ -5,6 +5,7 @@
 
 #include "cmds.h"
 #include "log.h"
+#include "util.h"
 
 static const char usage[] =
 	"Usage: ramforge COMMAND [OPTIONS]\n"
@@ -31,6 +32,18 @@ static const struct {
 	{ "ls", rf_cmd_ls },
 };
 
+/* The exit status: the command's, or 1 when its output could not be written. */
+static int finish(int status)
+{
+	struct rf_err err = { "" };
+
+	if (rf_stdout_close(&err) < 0 && status == 0) {
+		rf_error("%s", err.msg);
+		return 1;
+	}
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -40,15 +53,15 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		fputs(usage, stdout);
-		return 0;
+		return finish(0);
 	}
 	if (strcmp(argv[1], "--version") == 0) {
 		puts("ramforge " RF_VERSION);
-		return 0;
+		return finish(0);
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].run(argc - 1, argv + 1);
+			return finish(commands[i].run(argc - 1, argv + 1));
 	rf_error("unknown command '%s' (commands: build, deps, ls; see `ramforge --help`)", argv[1]);
 	return 2;
 }

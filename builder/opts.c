@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <string.h>
 
+#include "archive.h"
 #include "log.h"
 
 enum {
@@ -80,6 +81,35 @@ static const struct opt_def *find_def(int c)
 	return NULL;
 }
 
+/* Values that are wrong whatever else is given: usage errors, found before any work. */
+static int check_value(int c, const char *arg, const char *cmd, struct rf_err *err)
+{
+	enum rf_compress comp;
+	struct rf_quoted q;
+
+	switch (c) {
+	case 'k':
+		if (!arg[0] || strchr(arg, '/') || strcmp(arg, ".") == 0 || strcmp(arg, "..") == 0)
+			return rf_fail(err, -EINVAL, "%s: invalid kernel version '%s' (see `ramforge %s --help`)",
+				       cmd, rf_quote_prefix(&q, arg), cmd);
+		return 0;
+	case O_COMPRESS:
+		if (rf_compress_parse(arg, &comp) < 0)
+			return rf_fail(err, -EINVAL, "%s: unknown compression '%s' (use zstd, gzip, xz, lz4 or none)",
+				       cmd, rf_quote_prefix(&q, arg));
+		return 0;
+	case O_KMODDIR:
+	case O_SYSROOT:
+	case O_INIT:
+	case O_HOST_ROOT:
+		if (!arg[0])
+			return rf_fail(err, -EINVAL, "%s: an empty path for '--%s' (see `ramforge %s --help`)",
+				       cmd, find_def(c)->opt.name, cmd);
+		return 0;
+	}
+	return 0;
+}
+
 int rf_opts_parse(struct rf_opts *o, int argc, char **argv, unsigned accept, struct rf_err *err)
 {
 	struct option longs[NDEFS + 1];
@@ -103,6 +133,8 @@ int rf_opts_parse(struct rf_opts *o, int argc, char **argv, unsigned accept, str
 		if (!accepted(d, accept))
 			return rf_fail(err, -EINVAL, "%s: option '%s' does not apply here (see `ramforge %s --help`)",
 				       argv[0], argv[optind - 1], argv[0]);
+		if (optarg && (r = check_value(c, optarg, argv[0], err)) < 0)
+			return r;
 		r = apply(o, c, optarg);
 		if (r < 0)
 			return rf_fail(err, r, "out of memory");
@@ -110,6 +142,10 @@ int rf_opts_parse(struct rf_opts *o, int argc, char **argv, unsigned accept, str
 	for (int i = optind; i < argc; i++)
 		if ((r = rf_strv_push(&o->args, argv[i])) < 0)
 			return rf_fail(err, r, "out of memory");
+	/* build's one positional argument is IMAGE; only build takes the build options. */
+	if ((accept & RF_OPT_BUILD) && o->args.n > 1)
+		return rf_fail(err, -EINVAL, "build takes one IMAGE, got %zu arguments (see `ramforge "
+			       "build --help`)", o->args.n);
 	return 0;
 }
 

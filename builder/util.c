@@ -36,6 +36,19 @@ const char *rf_quote_prefix(struct rf_quoted *q, const char *name)
 	return q->s;
 }
 
+int rf_stdout_close(struct rf_err *err)
+{
+	int e = 0;
+
+	errno = 0;
+	if (fflush(stdout) != 0 || ferror(stdout))
+		e = errno ? errno : EIO;
+	errno = 0;
+	if (fclose(stdout) != 0 && !e)
+		e = errno ? errno : EIO;
+	return e ? rf_fail(err, -e, "writing to stdout: %s", strerror(e)) : 0;
+}
+
 int rf_grow(void *v, size_t *cap, size_t n, size_t elem, size_t first)
 {
 	void **arr = v;

@@ -28,6 +28,10 @@ struct rf_quoted {
 };
 const char *rf_quote_prefix(struct rf_quoted *q, const char *name);
 
+/* Flush and close stdout, at the end of a command: a failed write of its output (a full
+ * disk, a closed pipe) is an error like any other. -errno, "writing to stdout: why". */
+int rf_stdout_close(struct rf_err *err);
+
 /* Make room for one more element in a growable array (*v holds n elements of elem bytes, room
  * for *cap): doubles the room from `first`. *v is untouched on failure. -ENOMEM. */
 int rf_grow(void *v, size_t *cap, size_t n, size_t elem, size_t first);
