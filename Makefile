@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# ramforge: one entry point. make, make check, make install, make bench, make demo.
+# ramforge: one entry point. make, make check, make install, make deb, make bench, make demo.
 
 BUILD    ?= build
 PREFIX   ?= /usr/local
@@ -75,6 +75,15 @@ $(BUILD)/san/unit/%: tests/unit/%.c $(SAN_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN) $(RF_CFLAGS) -Itests/unit -o $@ $^ $(RF_LIBS)
 
+# deb: the Debian package (pkg/), from a build with PREFIX=/usr in $(BUILD)/deb, so the
+# program looks for its init in /usr/lib/ramforge. Tested by the CLI tests (its contents) and
+# the boot tests (apt installs it in a Debian root).
+DEB := $(BUILD)/ramforge_$(VERSION)_$(shell dpkg --print-architecture 2>/dev/null || echo amd64).deb
+deb:
+	$(MAKE) --no-print-directory BUILD=$(BUILD)/deb PREFIX=/usr all
+	sh pkg/mkdeb $(BUILD)/deb $(VERSION) $(DEB)
+CHECK_DEPS += $(if $(call check_wants,cli)$(call check_wants,cli-san)$(call check_wants,boot),deb)
+
 # check: unit tests (plain and sanitized), CLI tests (plain and sanitized), boot tests.
 # tests/run prints the one summary line `N passed, M failed`.
 check: all $(BUILD)/san/ramforge $(UNIT_BIN) $(UNIT_SAN) $(CHECK_DEPS)
@@ -101,5 +110,5 @@ format:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all check fuzz bench demo install format clean FORCE
+.PHONY: all check fuzz bench demo install deb format clean FORCE
 -include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
