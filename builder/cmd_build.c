@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* `ramforge build`: selection -> closure -> manifest -> archive -> install, each stage timed. */
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +38,8 @@ static const char help_tail[] =
 	"      --no-backup           do not keep a backup of the replaced image\n"
 	"      --compress C          zstd (default), gzip, xz, lz4, none (config: compress=)\n"
 	"      --init PATH           the ramforge-init binary to use as /init\n"
+	"      --lock-timeout SECS   wait at most SECS for another build into IMAGE's directory\n"
+	"                            (default 60; 0: do not wait)\n"
 	"  -v, --verbose             show each stage with its time; -q: errors only\n"
 	"  -h, --help                this text\n"
 	"\n"
@@ -111,6 +115,23 @@ static int archive_opts(struct rf_archive_opts *a, const struct rf_opts *o,
 	return 0;
 }
 
+/* --lock-timeout SECS: a whole number of seconds; 60 when not given. */
+static int lock_timeout(const char *arg, int *secs, struct rf_err *err)
+{
+	char *end;
+	long v;
+
+	*secs = 60;
+	if (!arg)
+		return 0;
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (!isdigit((unsigned char)arg[0]) || errno || *end || v > INT_MAX)
+		return rf_fail(err, -EINVAL, "--lock-timeout '%s' is not a number of seconds", arg);
+	*secs = (int)v;
+	return 0;
+}
+
 static char *default_image(const struct rf_select *s)
 {
 	return rf_strdupf("%s/boot/initramfs-%s.img",
@@ -180,12 +201,15 @@ static int build(const struct rf_opts *o, struct rf_err *err)
 	struct rf_install_opts io = { 0 };
 	char *image = NULL, *init = NULL;
 	double t0 = rf_now();
-	int r;
+	int r, lock_secs;
 
 	if (o->args.n > 1) {
 		r = rf_fail(err, -EINVAL, "build takes one IMAGE, got %zu arguments", o->args.n);
 		goto out;
 	}
+	r = lock_timeout(o->lock_timeout, &lock_secs, err);
+	if (r < 0)
+		goto out;
 	r = rf_select_init(&s, o, NULL, err);
 	if (r >= 0)
 		r = archive_opts(&a, o, &s.conf, err);
@@ -212,7 +236,7 @@ static int build(const struct rf_opts *o, struct rf_err *err)
 	if (a.compress == RF_COMPRESS_ZSTD && a.level < 0 && manifest_bytes(&m) < RF_ZSTD_SMALL_INPUT)
 		a.level = RF_ZSTD_LEVEL_SMALL;
 	io = (struct rf_install_opts){ .image = image, .force = o->force, .backup = !o->no_backup,
-				       .keep = s.conf.backups,
+				       .keep = s.conf.backups, .lock_timeout = lock_secs,
 				       /* zstd packs modules about 4:1; none packs nothing */
 				       .size_hint = manifest_bytes(&m) /
 						    (a.compress == RF_COMPRESS_NONE ? 1 : 4) };

@@ -5,6 +5,7 @@
  * IMAGE, fsync the directory, prune backups. An unnamed temporary file vanishes even on kill -9.
  */
 #include "install.h"
+#include "install_lock.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -25,6 +26,10 @@
 #include <unistd.h>
 
 #define TMP_TAG ".rf-tmp."
+#define TMP_RANDOM 12     /* random characters after TMP_TAG */
+#define LEGACY_RANDOM 6   /* ".IMAGE.rf-tmp.XXXXXX", as older versions named it */
+#define BAK_TRIES 100     /* backup names tried: the stamp, then -3 .. -99 */
+#define BAK_SUFFIX_MAX "-99"
 #define MSDOS_MAGIC 0x4d44     /* vfat: no hard links, so a backup is a copy */
 #define EXFAT_MAGIC 0x2011BAB0 /* likewise */
 
@@ -32,22 +37,24 @@ struct rf_install {
 	char *image; /* as given */
 	char *dir;   /* its directory ("." for a bare name) */
 	char *base;  /* its file name */
-	int dirfd;   /* open, and flock'ed, directory */
+	int dirfd;   /* open directory */
+	int lockfd;  /* its lock (install_lock.h) */
 	int fd;      /* the temporary file */
 	char tmp[NAME_MAX + 1]; /* its name in dir once it has one ("" while unnamed) */
-	char *bak;   /* the backup this run made (removed on abort) */
+	char *bak;   /* the backup this run made (removed on abort, never pruned) */
 	bool had_image;
 	struct stat old;
 	bool force, backup;
 	int keep;
 	struct sigaction saved[3];
+	bool hooked[3]; /* a handler of ours is installed (not for a signal ignored on entry) */
 	bool handlers;
 };
 
 /* What the signal handler needs, kept where an async-signal-safe handler can read it. */
 static const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
-static char sig_image[PATH_MAX], sig_tmp[PATH_MAX], sig_bak[PATH_MAX];
-static volatile sig_atomic_t sig_have_tmp, sig_have_bak, sig_had_image, sig_committing, sig_pending;
+static char sig_image[PATH_MAX], sig_tmp[PATH_MAX], sig_bak[PATH_MAX], sig_lock[PATH_MAX];
+static volatile sig_atomic_t sig_have_tmp, sig_have_bak, sig_have_lock, sig_had_image, sig_committing, sig_pending;
 
 static void put(const char *s)
 {
@@ -79,6 +86,8 @@ static void on_signal(int sig)
 		intact = false; /* another thread already renamed it; keep the backup */
 	if (intact && sig_have_bak)
 		unlink(sig_bak);
+	if (sig_have_lock)
+		unlink(sig_lock); /* ours: we hold it */
 	put("ramforge: error: interrupted by ");
 	put(sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP");
 	if (intact) {
@@ -90,9 +99,19 @@ static void on_signal(int sig)
 	_exit(128 + sig);
 }
 
+/* Tell the handler which file to remove; set before the file can exist. */
+static void sig_watch(char *buf, volatile sig_atomic_t *flag, const struct rf_install *ins, const char *name)
+{
+	*flag = 0;
+	snprintf(buf, PATH_MAX, "%s/%s", ins->dir, name);
+	*flag = 1;
+}
+
+/* Handle the signals that are not ignored: one ignored on entry (nohup, `cmd &` for SIGINT)
+ * is the caller's wish, and stays so. */
 static void handlers_install(struct rf_install *ins)
 {
-	struct sigaction sa;
+	struct sigaction sa, cur;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -102,8 +121,12 @@ static void handlers_install(struct rf_install *ins)
 	snprintf(sig_image, sizeof(sig_image), "%s", ins->image);
 	sig_had_image = ins->had_image;
 	sig_have_tmp = sig_have_bak = sig_committing = sig_pending = 0;
-	for (int i = 0; i < 3; i++)
-		sigaction(sigs[i], &sa, &ins->saved[i]);
+	sig_watch(sig_lock, &sig_have_lock, ins, RF_LOCK_NAME);
+	for (int i = 0; i < 3; i++) {
+		ins->hooked[i] = sigaction(sigs[i], NULL, &cur) == 0 && cur.sa_handler != SIG_IGN;
+		if (ins->hooked[i])
+			sigaction(sigs[i], &sa, &ins->saved[i]);
+	}
 	ins->handlers = true;
 }
 
@@ -112,17 +135,10 @@ static void handlers_restore(struct rf_install *ins)
 	if (!ins->handlers)
 		return;
 	for (int i = 0; i < 3; i++)
-		sigaction(sigs[i], &ins->saved[i], NULL);
+		if (ins->hooked[i])
+			sigaction(sigs[i], &ins->saved[i], NULL);
 	ins->handlers = false;
-	sig_have_tmp = sig_have_bak = sig_committing = 0;
-}
-
-/* Tell the handler which file to remove; set before the file can exist. */
-static void sig_watch(char *buf, volatile sig_atomic_t *flag, const struct rf_install *ins, const char *name)
-{
-	*flag = 0;
-	snprintf(buf, PATH_MAX, "%s/%s", ins->dir, name);
-	*flag = 1;
+	sig_have_tmp = sig_have_bak = sig_have_lock = sig_committing = 0;
 }
 
 static void install_free(struct rf_install *ins)
@@ -130,8 +146,9 @@ static void install_free(struct rf_install *ins)
 	handlers_restore(ins);
 	if (ins->fd >= 0)
 		close(ins->fd);
+	rf_dirlock_release(ins->dirfd, ins->lockfd);
 	if (ins->dirfd >= 0)
-		close(ins->dirfd); /* releases the lock */
+		close(ins->dirfd);
 	free(ins->image);
 	free(ins->dir);
 	free(ins->base);
@@ -244,18 +261,20 @@ static int check_target(struct rf_install *ins, struct rf_err *err)
 	return 0;
 }
 
-static int lock_dir(struct rf_install *ins, struct rf_err *err)
+static int lock_dir(struct rf_install *ins, int timeout, struct rf_err *err)
 {
 	struct statvfs vfs;
+	int fd;
 
 	ins->dirfd = open(ins->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (ins->dirfd < 0)
 		return rf_fail(err, -errno, "cannot open directory %s: %s", ins->dir, strerror(errno));
 	if (fstatvfs(ins->dirfd, &vfs) == 0 && (vfs.f_flag & ST_RDONLY))
 		return rf_fail(err, -EROFS, "cannot write %s: %s is on a read-only filesystem", ins->image, ins->dir);
-	while (flock(ins->dirfd, LOCK_EX) < 0)
-		if (errno != EINTR)
-			return rf_fail(err, -errno, "cannot lock %s: %s", ins->dir, strerror(errno));
+	fd = rf_dirlock_take(ins->dirfd, ins->dir, ins->image, timeout, err);
+	if (fd < 0)
+		return fd;
+	ins->lockfd = fd;
 	return 0;
 }
 
@@ -270,8 +289,15 @@ static DIR *open_image_dir(const struct rf_install *ins)
 	return d;
 }
 
+/* Is n TMP_TAG followed by exactly len characters? */
+static bool tmp_tagged(const char *n, size_t len)
+{
+	return strncmp(n, TMP_TAG, strlen(TMP_TAG)) == 0 && strlen(n + strlen(TMP_TAG)) == len;
+}
+
 /* A temporary file of a run that was killed (kill -9 between naming and rename, or on a
- * filesystem without O_TMPFILE): ours to remove, since we hold the directory's lock. */
+ * filesystem without O_TMPFILE): ours to remove, since we hold the directory's lock. Also the
+ * longer names of older versions, for this IMAGE. */
 static void remove_stale(struct rf_install *ins)
 {
 	size_t bl = strlen(ins->base);
@@ -283,8 +309,8 @@ static void remove_stale(struct rf_install *ins)
 	while ((de = readdir(d))) {
 		const char *n = de->d_name;
 
-		if (n[0] == '.' && strncmp(n + 1, ins->base, bl) == 0 &&
-		    strncmp(n + 1 + bl, TMP_TAG, strlen(TMP_TAG)) == 0 && strlen(n + 1 + bl + strlen(TMP_TAG)) == 6)
+		if (tmp_tagged(n, TMP_RANDOM) ||
+		    (n[0] == '.' && strncmp(n + 1, ins->base, bl) == 0 && tmp_tagged(n + 1 + bl, LEGACY_RANDOM)))
 			unlinkat(ins->dirfd, n, 0);
 	}
 	closedir(d);
@@ -300,6 +326,30 @@ static bool fs_has_links(int fd)
 static bool making_backup(const struct rf_install *ins)
 {
 	return ins->had_image && ins->force && ins->backup && ins->keep > 0;
+}
+
+/* Refuse, before anything is written, an IMAGE whose longest backup name would not fit in a
+ * directory entry. */
+static int check_backup_name(struct rf_install *ins, struct rf_err *err)
+{
+	long max = fpathconf(ins->dirfd, _PC_NAME_MAX);
+	char *name;
+	size_t n;
+
+	if (!making_backup(ins))
+		return 0;
+	name = rf_install_backup_name(ins->base, 0);
+	if (!name)
+		return rf_fail(err, -ENOMEM, "out of memory");
+	n = strlen(name) + strlen(BAK_SUFFIX_MAX);
+	free(name);
+	if (max <= 0)
+		max = NAME_MAX;
+	if (n <= (size_t)max)
+		return 0;
+	return rf_fail(err, -ENAMETOOLONG,
+		       "%s: the name is too long to keep a backup beside it (the backup's name would have up to %zu characters, the filesystem allows %ld); use a shorter name or --no-backup",
+		       ins->image, n, max);
 }
 
 static void fmt_size(char *buf, size_t len, uint64_t n)
@@ -329,19 +379,20 @@ static int check_space(struct rf_install *ins, uint64_t hint, struct rf_err *err
 		       ins->image, a, b);
 }
 
-static void random_name(char *buf, size_t len, const char *base)
+/* ".rf-tmp.XXXXXXXXXXXX": a fixed length, so it fits beside any IMAGE name. */
+static void random_name(char *buf, size_t len)
 {
 	static const char set[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-	unsigned char r[6];
-	char s[7];
+	unsigned char r[TMP_RANDOM];
+	char s[TMP_RANDOM + 1];
 
 	if (getrandom(r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
 		for (size_t i = 0; i < sizeof(r); i++)
 			r[i] = (unsigned char)(rand() ^ getpid() ^ (int)time(NULL));
-	for (size_t i = 0; i < 6; i++)
+	for (size_t i = 0; i < TMP_RANDOM; i++)
 		s[i] = set[r[i] % (sizeof(set) - 1)];
-	s[6] = '\0';
-	snprintf(buf, len, ".%s" TMP_TAG "%s", base, s);
+	s[TMP_RANDOM] = '\0';
+	snprintf(buf, len, TMP_TAG "%s", s);
 }
 
 /* Open the temporary file: unnamed if the filesystem can, else a hidden name, O_EXCL. */
@@ -350,7 +401,7 @@ static int open_tmp(struct rf_install *ins, struct rf_err *err)
 	ins->fd = openat(ins->dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
 	for (int tries = 0; ins->fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL || errno == EEXIST) &&
 			    tries < 100; tries++) {
-		random_name(ins->tmp, sizeof(ins->tmp), ins->base);
+		random_name(ins->tmp, sizeof(ins->tmp));
 		sig_watch(sig_tmp, &sig_have_tmp, ins, ins->tmp);
 		ins->fd = openat(ins->dirfd, ins->tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
 	}
@@ -367,6 +418,26 @@ static int open_tmp(struct rf_install *ins, struct rf_err *err)
 	return 0;
 }
 
+/* Lock, then check again (another build may have written IMAGE meanwhile), the backup name and
+ * the free space. The messages say the old image is intact, unless they say what IMAGE is. */
+static int lock_and_check(struct rf_install *ins, const struct rf_install_opts *o, struct rf_err *err)
+{
+	int r = lock_dir(ins, o->lock_timeout, err);
+
+	if (r >= 0) {
+		r = check_target(ins, err);
+		if (r == -EEXIST || r == -ELOOP || r == -EISDIR)
+			return r;
+	}
+	if (r >= 0)
+		r = check_backup_name(ins, err);
+	if (r >= 0)
+		r = check_space(ins, o->size_hint, err);
+	if (r < 0)
+		note_intact(err, ins->image, ins->had_image);
+	return r;
+}
+
 int rf_install_begin(struct rf_install **out, const struct rf_install_opts *o, struct rf_err *err)
 {
 	struct rf_install *ins = calloc(1, sizeof(*ins));
@@ -376,7 +447,7 @@ int rf_install_begin(struct rf_install **out, const struct rf_install_opts *o, s
 	*out = NULL;
 	if (!ins)
 		return rf_fail(err, -ENOMEM, "out of memory");
-	ins->fd = ins->dirfd = -1;
+	ins->fd = ins->dirfd = ins->lockfd = -1;
 	ins->force = o->force;
 	ins->backup = o->backup;
 	ins->keep = o->keep < 0 ? 0 : o->keep;
@@ -389,18 +460,9 @@ int rf_install_begin(struct rf_install **out, const struct rf_install_opts *o, s
 		r = rf_fail(err, r, "out of memory");
 	if (r >= 0)
 		r = check_target(ins, err);
-	if (r < 0) {
-		install_free(ins);
-		return r;
-	}
-	r = lock_dir(ins, err);
-	if (r >= 0) /* again, under the lock: another build may have written it meanwhile */
-		r = check_target(ins, err);
 	if (r >= 0)
-		r = check_space(ins, o->size_hint, err);
+		r = lock_and_check(ins, o, err);
 	if (r < 0) {
-		if (r != -EEXIST && r != -ELOOP && r != -EISDIR)
-			note_intact(err, ins->image, ins->had_image);
 		install_free(ins);
 		return r;
 	}
@@ -428,7 +490,7 @@ static int name_tmp(struct rf_install *ins, struct rf_err *err)
 		return 0;
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", ins->fd);
 	for (int tries = 0; r < 0 && tries < 100; tries++) {
-		random_name(ins->tmp, sizeof(ins->tmp), ins->base);
+		random_name(ins->tmp, sizeof(ins->tmp));
 		sig_watch(sig_tmp, &sig_have_tmp, ins, ins->tmp);
 		r = linkat(AT_FDCWD, proc, ins->dirfd, ins->tmp, AT_SYMLINK_FOLLOW);
 		if (r < 0 && errno == ENOENT) /* no /proc: needs CAP_DAC_READ_SEARCH instead */
@@ -529,7 +591,7 @@ static int make_backup(struct rf_install *ins, struct rf_err *err)
 {
 	int r = -EEXIST;
 
-	for (int i = 0; r == -EEXIST && i < 100; i++) {
+	for (int i = 0; r == -EEXIST && i < BAK_TRIES; i++) {
 		char *name, *full = rf_install_backup_name(ins->base, (int64_t)time(NULL));
 
 		if (i >= 3 && full) {
@@ -560,8 +622,9 @@ static int make_backup(struct rf_install *ins, struct rf_err *err)
 	return 0;
 }
 
-/* Is name a backup of the image called base: PREFIX.bak.MM-DD-HHMMSS[-N][.img]? */
-static bool is_backup(const char *name, const char *base)
+/* Is name a backup of the image called base: PREFIX.bak.MM-DD-HHMMSS[-N][.img]? Sets *stamp
+ * to its MM-DD-HHMMSS and *suffix to N (0 without one). */
+static bool parse_backup(const char *name, const char *base, const char **stamp, long *suffix)
 {
 	size_t nb = strlen(base), nn = strlen(name), pl;
 	bool img = nb > 4 && strcmp(base + nb - 4, ".img") == 0;
@@ -570,8 +633,9 @@ static bool is_backup(const char *name, const char *base)
 	pl = img ? nb - 4 : nb;
 	if (nn < pl + 5 || strncmp(name, base, pl) != 0 || strncmp(name + pl, ".bak.", 5) != 0)
 		return false;
-	p = name + pl + 5;
+	p = *stamp = name + pl + 5;
 	end = name + nn;
+	*suffix = 0;
 	if (img) {
 		if (end - p < 4 || strcmp(end - 4, ".img") != 0)
 			return false;
@@ -583,65 +647,81 @@ static bool is_backup(const char *name, const char *base)
 			return false;
 	if (p == end)
 		return true;
-	if (*p++ != '-' || p == end)
+	if (*p++ != '-' || p == end || end - p > 6)
 		return false;
-	for (; p < end; p++)
+	for (; p < end; p++) {
 		if (!isdigit((unsigned char)*p))
 			return false;
+		*suffix = *suffix * 10 + (*p - '0');
+	}
 	return true;
 }
 
 struct backup {
 	char *name;
-	struct timespec mtime;
+	struct timespec made; /* ctime: when the link (or copy) was made */
+	size_t stamp;         /* offset of MM-DD-HHMMSS in name */
+	long suffix;
 };
 
+/* Made first comes first: by ctime, then by the name's stamp and suffix (see install.h). */
 static int cmp_backup(const void *a, const void *b)
 {
 	const struct backup *x = a, *y = b;
+	int c;
 
-	if (x->mtime.tv_sec != y->mtime.tv_sec)
-		return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
-	if (x->mtime.tv_nsec != y->mtime.tv_nsec)
-		return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
+	if (x->made.tv_sec != y->made.tv_sec)
+		return x->made.tv_sec < y->made.tv_sec ? -1 : 1;
+	if (x->made.tv_nsec != y->made.tv_nsec)
+		return x->made.tv_nsec < y->made.tv_nsec ? -1 : 1;
+	c = strncmp(x->name + x->stamp, y->name + y->stamp, 12);
+	if (c)
+		return c;
+	if (x->suffix != y->suffix)
+		return x->suffix < y->suffix ? -1 : 1;
 	return strcmp(x->name, y->name);
 }
 
-/* Keep the newest `keep` backups (by mtime: a hard-linked backup has the old image's, so the
- * oldest image goes first; the name's MM-DD has no year). Best effort: a backup that cannot be
- * removed stays. */
-static void prune_backups(struct rf_install *ins)
+/* The backups of IMAGE in its directory but the one this run made, in *v (malloc'd). */
+static size_t list_backups(const struct rf_install *ins, struct backup **v)
 {
-	struct backup *v = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
 	DIR *d = open_image_dir(ins);
 
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
+	*v = NULL;
+	while (d && (de = readdir(d))) {
+		const char *stamp;
 		struct stat st;
+		long suffix;
 
-		if (!is_backup(de->d_name, ins->base) || fstatat(ins->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISREG(st.st_mode))
+		if (!parse_backup(de->d_name, ins->base, &stamp, &suffix) || (ins->bak && !strcmp(de->d_name, ins->bak)) ||
+		    fstatat(ins->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 			continue;
-		if (n == cap) {
-			struct backup *nv = realloc(v, (cap = cap ? cap * 2 : 8) * sizeof(*v));
-
-			if (!nv)
-				break;
-			v = nv;
-		}
-		v[n].name = strdup(de->d_name);
-		v[n].mtime = st.st_mtim;
-		if (v[n].name)
+		if (rf_grow(v, &cap, n, sizeof(**v), 8) < 0)
+			break;
+		(*v)[n] = (struct backup){ strdup(de->d_name), st.st_ctim, (size_t)(stamp - de->d_name), suffix };
+		if ((*v)[n].name)
 			n++;
 	}
-	closedir(d);
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* Keep the newest `keep` backups, counting the one this run made, which always stays. Best
+ * effort: a backup that cannot be removed stays. */
+static void prune_backups(struct rf_install *ins)
+{
+	struct backup *v;
+	size_t n = list_backups(ins, &v), keep = (size_t)ins->keep;
+
+	if (ins->bak && keep > 0)
+		keep--;
 	if (n)
 		qsort(v, n, sizeof(*v), cmp_backup);
 	for (size_t i = 0; i < n; i++) {
-		if (n - i > (size_t)ins->keep)
+		if (n - i > keep)
 			unlinkat(ins->dirfd, v[i].name, 0);
 		free(v[i].name);
 	}
@@ -652,8 +732,7 @@ static void prune_backups(struct rf_install *ins)
 static int after_rename(struct rf_install *ins, struct rf_err *err)
 {
 	ins->tmp[0] = '\0';
-	sig_have_tmp = sig_have_bak = 0;
-	rf_freep(&ins->bak);
+	sig_have_tmp = sig_have_bak = 0; /* ins->bak stays named, for prune_backups to spare it */
 	if (fsync(ins->dirfd) < 0)
 		return rf_fail(err, -errno, "%s was replaced, but syncing directory %s failed: %s", ins->image,
 			       ins->dir, strerror(errno));

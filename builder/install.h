@@ -11,11 +11,24 @@
  * rf_install_abort or rf_install_fail consumes (frees). The fd belongs to it: do not close it.
  * Errors: -errno with a one-line message in err that says whether the old image is intact.
  *
- * Locking: an exclusive flock(2) on IMAGE's directory from begin to commit/abort, so two builds
- * into one directory (e.g. /boot) serialise; the second then sees the first's image.
+ * Locking: builds into one directory (e.g. /boot) serialise on DIR/.ramforge.lock (see
+ * install_lock.h), held from begin to commit/abort; the second then sees the first's image.
+ * It waits at most lock_timeout seconds, then fails with -ETIMEDOUT.
  * Signals: begin installs handlers for SIGINT, SIGTERM and SIGHUP that remove the temporary file
- * (and a backup this run made), print "ramforge: error: interrupted by SIGTERM; IMAGE left as it
- * was" and _exit(128 + signo); commit and abort restore the previous handlers.
+ * (a backup this run made, and the lock file), print "ramforge: error: interrupted by SIGTERM;
+ * IMAGE left as it was" and _exit(128 + signo); commit and abort restore the previous handlers.
+ * A signal ignored when begin is called (nohup, a background job) stays ignored.
+ *
+ * Names: the temporary file is ".rf-tmp." and 12 random characters, whatever IMAGE's length.
+ * A backup name adds up to 20 characters (".bak.MM-DD-HHMMSS-99"): an IMAGE whose backup name
+ * would exceed the directory's NAME_MAX is refused by begin (-ENAMETOOLONG) when a backup is due.
+ *
+ * Backup retention: after the rename, the backups of IMAGE beyond keep are removed, oldest
+ * first, never the one this run made. Oldest means made first: ordered by the backup's ctime
+ * (a backup is a hard link of the old image, so its mtime is the image's, which cp -p, rsync -a
+ * or a stepped clock can make anything; linking it sets the ctime), then by the name's
+ * MM-DD-HHMMSS and -N suffix (the name has no year, so it is only the tie-break). On vfat a
+ * backup is a copy and the kernel reports its mtime as ctime, so there the mtime decides.
  */
 #pragma once
 #include <stdbool.h>
@@ -29,12 +42,14 @@ struct rf_install_opts {
 	bool backup;        /* with force: keep the old image as NAME.bak.MM-DD-HHMMSS.img */
 	int keep;           /* backups of this image kept at most (config `backups`); 0: none */
 	uint64_t size_hint; /* bytes the new image will need at most; 0: no free-space check */
+	int lock_timeout;   /* seconds to wait for another build's lock; 0: do not wait */
 };
 
 struct rf_install;
 
 /* Check IMAGE (not a symlink, not a directory, parent exists, writable filesystem), refuse an
- * existing IMAGE without force, lock, check free space, open the temporary file (mode 0600). */
+ * existing IMAGE without force, lock, check free space and the backup name's length, open the
+ * temporary file (mode 0600). */
 int rf_install_begin(struct rf_install **out, const struct rf_install_opts *o, struct rf_err *err);
 
 /* The temporary file to write the image into (borrowed). */

@@ -11,7 +11,7 @@
 
 enum {
 	O_KMODDIR = 256, O_SYSROOT, O_NO_MODLOAD, O_NO_BACKUP, O_COMPRESS, O_EXPLAIN, O_MODULES, O_INIT,
-	O_GENERIC, O_HOSTONLY, O_HOST_ROOT, O_DRIVERS,
+	O_GENERIC, O_HOSTONLY, O_HOST_ROOT, O_DRIVERS, O_LOCK_TIMEOUT,
 };
 
 struct opt_def {
@@ -34,6 +34,7 @@ static const struct opt_def defs[] = {
 	{ { "no-backup", no_argument, NULL, O_NO_BACKUP }, RF_OPT_BUILD },
 	{ { "compress", required_argument, NULL, O_COMPRESS }, RF_OPT_BUILD },
 	{ { "init", required_argument, NULL, O_INIT }, RF_OPT_BUILD },
+	{ { "lock-timeout", required_argument, NULL, O_LOCK_TIMEOUT }, RF_OPT_BUILD },
 	{ { "explain", no_argument, NULL, O_EXPLAIN }, RF_OPT_EXPLAIN },
 	{ { "modules", no_argument, NULL, O_MODULES }, RF_OPT_LS },
 	{ { "verbose", no_argument, NULL, 'v' }, 0 },
@@ -64,6 +65,7 @@ static int apply(struct rf_opts *o, int c, const char *arg)
 	case O_NO_BACKUP: o->no_backup = true; return 0;
 	case O_COMPRESS: o->compress = arg; return 0;
 	case O_INIT: o->init = arg; return 0;
+	case O_LOCK_TIMEOUT: o->lock_timeout = arg; return 0;
 	case O_EXPLAIN: o->explain = true; return 0;
 	case O_MODULES: o->modules = true; return 0;
 	case 'v': o->verbose++; return 0;

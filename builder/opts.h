@@ -12,7 +12,7 @@
 
 enum {
 	RF_OPT_SELECTION = 1 << 0, /* -k --kmoddir --sysroot -a -o --no-modules-load */
-	RF_OPT_BUILD = 1 << 1,     /* -f --no-backup --compress --init */
+	RF_OPT_BUILD = 1 << 1,     /* -f --no-backup --compress --init --lock-timeout */
 	RF_OPT_EXPLAIN = 1 << 2,   /* --explain */
 	RF_OPT_LS = 1 << 3,        /* --modules */
 };
@@ -29,6 +29,7 @@ struct rf_opts {
 	bool force, no_backup, explain, modules;
 	const char *compress;
 	const char *init;          /* --init PATH: the ramforge-init binary to put in the image */
+	const char *lock_timeout;  /* --lock-timeout SECS, as given (build checks it) */
 	struct rf_strv args;       /* positional arguments */
 	bool help;
 };

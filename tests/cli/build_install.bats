@@ -3,12 +3,14 @@
 # Installing the image: never lose the old one. Refusal without -f, backups and their rotation,
 # bad targets (symlink, directory, missing directory, read-only mount), and the faults of a real
 # build: ENOSPC, kill -9 and SIGTERM/SIGINT mid-write, two concurrent `build -f` of one IMAGE.
+# The lock (a root-only file, with a bounded wait), names near NAME_MAX, signals ignored on entry.
 # Each fault test checks with sha256sum that the old image and every backup are unchanged, that
 # the message is clear, and that no temporary file is left in the directory.
 
 load helpers
 
 MOUNTS=()
+BG_WRAP=()
 
 setup() {
 	B=$BATS_TEST_TMPDIR/boot
@@ -24,6 +26,8 @@ teardown() {
 		kill -9 "$pid" 2> /dev/null || true
 	fi
 }
+
+LOCK=.ramforge.lock
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
@@ -51,11 +55,12 @@ all_modules() {
 }
 
 # slow_bg IMAGE ARGS...: in the background, a build of every module of the cloud kernel,
-# gzip-compressed (seconds: long enough to interrupt). Sets pid.
+# gzip-compressed (seconds: long enough to interrupt). Sets pid. The command BG_WRAP (an
+# array), if set, runs it (e.g. to set signal dispositions).
 slow_bg() {
 	local image=$1
 	shift
-	"$RAMFORGE" build --sysroot "$S" --kver "$K" -f --compress gzip -a "$(all_modules)" "$@" "$image" \
+	"${BG_WRAP[@]}" "$RAMFORGE" build --sysroot "$S" --kver "$K" -f --compress gzip -a "$(all_modules)" "$@" "$image" \
 		> "$BATS_TEST_TMPDIR/bg.out" 2> "$BATS_TEST_TMPDIR/bg.err" &
 	pid=$!
 }
@@ -213,6 +218,9 @@ intact() {
 @test "SIGINT mid-write: exit 130, old image intact, no temporary file" {
 	old_image
 	cloud_sysroot
+	# A background job of a shell without job control starts with SIGINT ignored (and keeps
+	# it so, as nohup's SIGHUP): give it the default action, as a terminal's job has.
+	BG_WRAP=(env --default-signal=INT)
 	slow_bg "$B/initramfs.img"
 	wait_writing "$pid" "$B"
 	kill -INT "$pid"
@@ -235,6 +243,10 @@ intact() {
 	wait "$pid" || st=$?
 	pid=
 	[[ $st -eq 137 ]] || fail "exit $st, want 137"
+	# kill -9 leaves the (empty, root-only) lock file; the next build takes it and removes it.
+	[[ -f $B/$LOCK && ! -s $B/$LOCK && $(stat -c %a "$B/$LOCK") == 600 ]] ||
+		fail "no empty 0600 lock file: $(listing "$B")"
+	BEFORE=$(printf '%s\n' "$BEFORE" "$(cd "$B" && sha256sum "$LOCK")" | sort -k2)
 	intact
 	fake_sysroot
 	quick -f "$B/initramfs.img"
@@ -242,11 +254,12 @@ intact() {
 	[[ $(ls -A "$B" | grep -c '^\.') -eq 0 ]] || fail "hidden files left: $(listing "$B")"
 }
 
-# holds_file PID DIR: PID has a file in DIR open (its temporary image).
+# holds_file PID DIR: PID has a file in DIR open (its temporary image; the lock file aside).
 holds_file() {
-	local fd
+	local fd f
 	for fd in /proc/"$1"/fd/*; do
-		[[ $(readlink "$fd" 2> /dev/null) == "$2"/* ]] && return 0
+		f=$(readlink "$fd" 2> /dev/null)
+		[[ $f == "$2"/* && $f != "$2/$LOCK" ]] && return 0
 	done
 	return 1
 }
@@ -280,4 +293,114 @@ holds_file() {
 		fail "backups are not {old, new}: $got" "$(listing "$B")"
 	[[ $(sha "$B/initramfs.bak.01-01-000000.img") == "$OLD" ]] || fail "the old backup changed"
 	[[ $(ls -A "$B" | grep -c '^\.') -eq 0 ]] || fail "hidden files left: $(listing "$B")"
+}
+
+@test "a lock on IMAGE's directory (anyone may take one) does not block build -f" {
+	old_image
+	local lk st=0
+	exec {lk}< "$B"
+	flock -x "$lk"
+	timeout 20 "$RAMFORGE" build --sysroot "$S" --kver "$K" -f "$B/initramfs.img" 2> "$BATS_TEST_TMPDIR/e" || st=$?
+	exec {lk}<&-
+	[[ $st -eq 0 ]] || fail "exit $st (124: it waited for the directory's lock)" "$(cat "$BATS_TEST_TMPDIR/e")"
+	[[ $(ls -A "$B" | grep -c '^\.') -eq 0 ]] || fail "hidden files left: $(listing "$B")"
+}
+
+@test "a held lock file: build -f --lock-timeout 1 gives up with one clear line, the image untouched" {
+	old_image
+	local lk
+	exec {lk}> "$B/$LOCK"
+	flock -x "$lk"
+	BEFORE=$(shas "$B")
+	SECONDS=0
+	quick -f --lock-timeout 1 "$B/initramfs.img"
+	expect_error "^ramforge: error: $(re_escape "$B/initramfs.img"): another build holds $(re_escape "$B/$LOCK"); gave up after 1 s; the old $(re_escape "$B/initramfs.img") is intact$"
+	((SECONDS <= 5)) || fail "it took $SECONDS s to give up"
+	intact
+	quick -f --lock-timeout 0 "$B/initramfs.img"
+	expect_error "another build holds .*; gave up after 0 s"
+	exec {lk}>&-
+	quick -f --lock-timeout 0 "$B/initramfs.img"
+	[[ $status -eq 0 ]] || fail "once released, the build failed: $err"
+	[[ ! -e $B/$LOCK ]] || fail "the lock file was left: $(listing "$B")"
+	quick -f --lock-timeout soon "$B/initramfs.img"
+	expect_error "^ramforge: error: --lock-timeout 'soon' is not a number of seconds"
+}
+
+@test "a symlink planted at the lock path is refused; its target is not created" {
+	old_image
+	ln -s "$BATS_TEST_TMPDIR/victim" "$B/$LOCK"
+	BEFORE=$(shas "$B")
+	quick -f "$B/initramfs.img"
+	expect_error "^ramforge: error: cannot write $(re_escape "$B/initramfs.img"): the lock file $(re_escape "$B/$LOCK") is a symlink; remove it; the old $(re_escape "$B/initramfs.img") is intact$"
+	[[ ! -e $BATS_TEST_TMPDIR/victim ]] || fail "the symlink's target was created"
+	[[ -L $B/$LOCK ]] || fail "the symlink was replaced"
+	intact
+}
+
+@test "the backup just made survives pruning when the old image is older than every backup" {
+	old_image
+	rfconf 'backups="1"'
+	# The old image's mtime is 2001 (restored with cp -p, or the clock was stepped back); the
+	# backups already there are recent.
+	cp "$B/initramfs.bak.01-01-000000.img" "$B/initramfs.bak.01-02-000000.img"
+	touch "$B/initramfs.bak.01-01-000000.img" "$B/initramfs.bak.01-02-000000.img"
+	touch -d '2001-01-01' "$B/initramfs.img"
+	quick -f -a fake_blk_legacy "$B/initramfs.img"
+	[[ $status -eq 0 ]] || fail "$err"
+	local bak
+	bak=$(ls "$B" | grep '^initramfs\.bak\.')
+	[[ $(echo "$bak" | wc -l) -eq 1 && $bak != *01-0[12]-000000* ]] || fail "want only the new backup: $(listing "$B")"
+	[[ $(sha "$B/$bak") == "$OLD" ]] || fail "the backup is not the old image"
+	[[ $(sha "$B/initramfs.img") != "$OLD" ]] || fail "the image was not replaced"
+}
+
+@test "two builds in the same second keep two backups" {
+	old_image
+	local first got
+	quick -f -a fake_blk_legacy "$B/initramfs.img"
+	[[ $status -eq 0 ]] || fail "$err"
+	first=$(sha "$B/initramfs.img")
+	quick -f "$B/initramfs.img"
+	[[ $status -eq 0 ]] || fail "$err"
+	got=$(cd "$B" && ls | grep '^initramfs\.bak\.' | grep -v 01-01-000000 | xargs sha256sum | cut -d' ' -f1 | sort | tr '\n' ' ')
+	[[ $got == "$(printf '%s\n' "$OLD" "$first" | sort | tr '\n' ' ')" ]] ||
+		fail "backups are not {old, first}: $(listing "$B")"
+}
+
+@test "an image name too long for a backup: -f refuses before writing; the temporary name always fits" {
+	fake_sysroot
+	local name
+	name=$(printf 'n%.0s' {1..246}).img
+	quick "$B/$name"
+	[[ $status -eq 0 ]] || fail "a 250-character name: $err"
+	BEFORE=$(shas "$B")
+	quick -f "$B/$name"
+	expect_error "^ramforge: error: $(re_escape "$B/$name"): the name is too long to keep a backup beside it .*--no-backup.*; the old $(re_escape "$B/$name") is intact$"
+	intact
+	quick -f --no-backup -a fake_blk_legacy "$B/$name"
+	[[ $status -eq 0 ]] || fail "--no-backup: $err"
+	[[ $(shas "$B") != "$BEFORE" ]] || fail "the image was not replaced"
+	# 254 characters: ".NAME" alone fills NAME_MAX. A hidden file of that name (what a killed
+	# run of an older version left) must not stop the build.
+	name=$(printf 'm%.0s' {1..254})
+	touch "$B/.$name"
+	quick "$B/$name"
+	[[ $status -eq 0 ]] || fail "a 254-character name: $err"
+}
+
+@test "SIGHUP ignored on entry (nohup): SIGHUP while writing does not stop the build" {
+	old_image
+	cloud_sysroot
+	BG_WRAP=(bash -c 'trap "" HUP; exec "$@"' -)
+	slow_bg "$B/initramfs.img"
+	wait_writing "$pid" "$B"
+	kill -HUP "$pid"
+	local st=0
+	wait "$pid" || st=$?
+	pid=
+	[[ $st -eq 0 ]] || fail "exit $st, want 0" "$(cat "$BATS_TEST_TMPDIR/bg.err")"
+	[[ -z $(cat "$BATS_TEST_TMPDIR/bg.err") ]] || fail "stderr: $(cat "$BATS_TEST_TMPDIR/bg.err")"
+	gzip -t < "$B/initramfs.img" || fail "the image is not a whole gzip stream"
+	ls "$B" | grep -v 01-01-000000 | grep -q '^initramfs\.bak\.' || fail "no backup: $(listing "$B")"
 }

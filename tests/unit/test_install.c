@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The atomic installer: refusal without force, backup names, rotation, bad targets, abort and
- * SIGTERM leaving the old image byte-identical with no temporary file behind. */
+ * SIGTERM leaving the old image byte-identical with no temporary file behind; the lock file,
+ * names near NAME_MAX, and signals ignored by the caller. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -88,20 +90,26 @@ static void reset(void)
 		fprintf(stderr, "reset failed\n");
 }
 
-/* A whole install: begin, write text, commit. */
-static int install(const char *image, bool force, bool backup, int keep, const char *text, struct rf_err *err)
+/* A whole install with these options: begin, write text, commit. */
+static int install_o(const struct rf_install_opts *o, const char *text, struct rf_err *err)
 {
-	struct rf_install_opts o = { .image = image, .force = force, .backup = backup, .keep = keep };
 	struct rf_install *ins;
 	int r;
 
 	err->msg[0] = '\0';
-	r = rf_install_begin(&ins, &o, err);
+	r = rf_install_begin(&ins, o, err);
 	if (r < 0)
 		return r;
 	if (write(rf_install_fd(ins), text, strlen(text)) != (ssize_t)strlen(text))
 		return rf_install_fail(ins, -EIO, err);
 	return rf_install_commit(ins, err);
+}
+
+static int install(const char *image, bool force, bool backup, int keep, const char *text, struct rf_err *err)
+{
+	struct rf_install_opts o = { .image = image, .force = force, .backup = backup, .keep = keep };
+
+	return install_o(&o, text, err);
 }
 
 static void test_names(void)
@@ -194,9 +202,13 @@ static void test_rotation(void)
 	reset();
 	snprintf(img, sizeof(img), "%s/i.img", dir);
 	put("i.img", "current", 0);
+	/* Made in this order (ctime), a clock tick apart; the names alone would sort b2 last. */
 	put("i.bak.01-01-000000.img", "b1", 1000000000);
-	put("i.bak.12-31-235959.img", "b2", 1000000100); /* the name sorts late, the mtime says older */
+	usleep(20000);
+	put("i.bak.12-31-235959.img", "b2", 1000000100);
+	usleep(20000);
 	put("i.bak.06-01-120000.img", "b3", 1000000200);
+	usleep(20000);
 	put("i.bak.06-01-120000-3.img", "b4", 1000000300);
 	put("i.bak.notastamp.img", "other", 1);
 	put("j.bak.01-01-000000.img", "other image", 1);
@@ -207,7 +219,7 @@ static void test_rotation(void)
 
 		TAP_CHECK(!strstr(l, "i.bak.01-01-000000.img") && !strstr(l, "i.bak.12-31-235959.img") &&
 				  !strstr(l, "i.bak.06-01-120000.img "),
-			  "the oldest backups by mtime are pruned: %s", l);
+			  "the backups made first are pruned: %s", l);
 		TAP_CHECK(strstr(l, "i.bak.06-01-120000-3.img") != NULL, "the newest old backup stays (-N suffix form)");
 		TAP_CHECK(strstr(l, "i.bak.notastamp.img") && strstr(l, "j.bak.01-01-000000.img") &&
 				  strstr(l, "i.bak.01-01-000000 "),
@@ -286,17 +298,22 @@ static void test_abort_and_space(void)
 	reset();
 	snprintf(img, sizeof(img), "%s/a.img", dir);
 	put("a.img", "old", 0);
-	put(".a.img.rf-tmp.abc123", "stale temp of a killed run", 0);
+	put(".a.img.rf-tmp.abc123", "stale temp of a killed older version", 0);
+	put(".rf-tmp.abcdef123456", "stale temp of a killed run", 0);
+	put(".rf-tmp.abc", "not a temporary name of ramforge's", 0);
 	o.image = img;
 	r = rf_install_begin(&ins, &o, &err);
 	TAP_CHECK(r == 0, "begin: %s", err.msg);
 	if (r == 0) {
 		TAP_CHECK(write(rf_install_fd(ins), "partial", 7) == 7, "partial write");
-		TAP_STREQ(listing(false), "a.img", "the temporary file is unnamed; the stale one was removed");
+		TAP_STREQ(listing(false), ".ramforge.lock .rf-tmp.abc a.img",
+			  "the temporary file is unnamed; the stale ones were removed; the lock is held");
 		rf_install_abort(ins);
 	}
 	TAP_STREQ(slurp(img), "old", "abort leaves the image identical");
-	TAP_STREQ(listing(false), "a.img", "abort leaves no temporary file and no backup");
+	TAP_STREQ(listing(false), ".rf-tmp.abc a.img", "abort leaves no temporary file, no backup, no lock file");
+	snprintf(want, sizeof(want), "%s/.rf-tmp.abc", dir);
+	unlink(want);
 
 	o.size_hint = (uint64_t)1 << 60;
 	r = rf_install_begin(&ins, &o, &err);
@@ -363,6 +380,225 @@ static void test_sigterm(void)
 	close(errp[0]);
 }
 
+/* The contents of the only backup of image `prefix`* in dir; how many there are in *n. */
+static const char *only_backup(const char *prefix, int *n)
+{
+	static char content[256];
+	char path[700];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	*n = 0;
+	content[0] = '\0';
+	while (d && (de = readdir(d)))
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0 && strstr(de->d_name, ".bak.")) {
+			(*n)++;
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			snprintf(content, sizeof(content), "%s", slurp(path));
+		}
+	if (d)
+		closedir(d);
+	return content;
+}
+
+/* The old image's mtime is older than every backup's (the clock was stepped back, or it was
+ * restored with cp -p): the backup this run makes, a hard link with that mtime, must stay. */
+static void test_prune_keeps_own_backup(void)
+{
+	struct rf_err err;
+	char img[700];
+	int n;
+
+	reset();
+	snprintf(img, sizeof(img), "%s/p.img", dir);
+	put("p.bak.05-01-100000.img", "b1", time(NULL) - 100);
+	put("p.bak.05-02-100000.img", "b2", time(NULL) - 50);
+	put("p.img", "old image", 978307200); /* 2001-01-01 */
+	TAP_CHECK(install(img, true, true, 1, "new", &err) == 0, "replace with keep=1: %s", err.msg);
+	TAP_STREQ(only_backup("p.", &n), "old image", "the backup this run made survives, with the old image");
+	TAP_CHECK(n == 1, "keep=1 leaves one backup (%d)", n);
+	TAP_STREQ(slurp(img), "new", "the new image is in place");
+}
+
+/* Backups are ordered by when they were made (the link's ctime), not by name: MM-DD has no
+ * year, so 01-01 of this year is newer than 12-31 of the last. Nor by the copied mtime. */
+static void test_prune_by_creation(void)
+{
+	struct rf_err err;
+	char img[700];
+	const char *l;
+
+	reset();
+	snprintf(img, sizeof(img), "%s/q.img", dir);
+	put("q.bak.12-31-235959.img", "december", 1700000000);
+	usleep(30000);
+	put("q.bak.01-01-000001.img", "january", 1600000000);
+	usleep(30000);
+	put("q.img", "current", 0);
+	TAP_CHECK(install(img, true, true, 2, "next", &err) == 0, "replace with keep=2: %s", err.msg);
+	l = listing(false);
+	TAP_CHECK(!strstr(l, "q.bak.12-31-235959.img"), "the backup made first is pruned: %s", l);
+	TAP_CHECK(strstr(l, "q.bak.01-01-000001.img") != NULL, "the one made after it, in the new year, stays");
+	TAP_STREQ(listing(true), "BAK BAK q.img", "two backups");
+}
+
+/* Names near NAME_MAX (255): the temporary name always fits; a backup name that would not is
+ * refused before anything is written. */
+static void test_long_names(void)
+{
+	struct rf_err err;
+	char base[300], img[700], want[1400], hidden[302];
+
+	reset();
+	memset(base, 'n', 246);
+	snprintf(base + 246, sizeof(base) - 246, ".img");
+	snprintf(img, sizeof(img), "%s/%s", dir, base);
+	TAP_CHECK(install(img, false, true, 3, "one", &err) == 0, "a 250-character name is written: %s", err.msg);
+	TAP_CHECK(install(img, true, true, 3, "two", &err) == -ENAMETOOLONG, "-f with a backup name too long is refused");
+	snprintf(want, sizeof(want), "%s: the name is too long to keep a backup beside it", img);
+	TAP_CHECK(strncmp(err.msg, want, strlen(want)) == 0, "the message says why: %s", err.msg);
+	TAP_CHECK(strstr(err.msg, "--no-backup") != NULL, "and what to do");
+	snprintf(want, sizeof(want), "; the old %s is intact", img);
+	TAP_CHECK(strstr(err.msg, want) != NULL, "and that the old image is intact");
+	TAP_STREQ(slurp(img), "one", "the image is untouched");
+	TAP_STREQ(listing(false), base, "nothing else was written");
+	TAP_CHECK(install(img, true, false, 3, "three", &err) == 0, "without a backup it is replaced: %s", err.msg);
+	TAP_STREQ(slurp(img), "three", "replaced");
+
+	reset();
+	memset(base, 'm', 254);
+	base[254] = '\0';
+	snprintf(hidden, sizeof(hidden), ".%s", base);
+	put(hidden, "a file named like a truncated temporary name", 0);
+	snprintf(img, sizeof(img), "%s/%s", dir, base);
+	TAP_CHECK(install(img, false, true, 3, "long", &err) == 0, "a 254-character name is written: %s", err.msg);
+	TAP_STREQ(slurp(img), "long", "with its content");
+}
+
+static pid_t fork_install(const struct rf_install_opts *o)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct rf_err err;
+
+		alarm(10); /* a build that hangs fails the test instead of hanging it */
+		_exit(install_o(o, "new", &err) == 0 ? 0 : 1);
+	}
+	return pid;
+}
+
+/* The lock is a root-only file beside the image, not the directory anyone can open. */
+static void test_lock(void)
+{
+	struct rf_install_opts o = { .force = true, .lock_timeout = 1 };
+	struct rf_err err;
+	char img[700], lock[700], want[2200], target[700];
+	struct stat st;
+	int dfd, lfd, status = -1;
+	time_t t0;
+
+	reset();
+	snprintf(img, sizeof(img), "%s/l.img", dir);
+	snprintf(lock, sizeof(lock), "%s/.ramforge.lock", dir);
+	o.image = img;
+	put("l.img", "old", 0);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	TAP_CHECK(dfd >= 0 && flock(dfd, LOCK_EX) == 0, "someone holds a lock on the directory");
+	waitpid(fork_install(&o), &status, 0);
+	TAP_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "it does not stop a build (status %d)", status);
+	close(dfd);
+	TAP_STREQ(slurp(img), "new", "the image was replaced");
+	TAP_STREQ(listing(false), "l.img", "the lock file is removed after the build");
+
+	put("l.img", "old", 0);
+	lfd = open(lock, O_RDONLY | O_CREAT, 0600);
+	TAP_CHECK(lfd >= 0 && flock(lfd, LOCK_EX) == 0, "another build holds the lock file");
+	t0 = time(NULL);
+	TAP_CHECK(install_o(&o, "new", &err) == -ETIMEDOUT, "the build gives up");
+	TAP_CHECK(time(NULL) - t0 >= 1 && time(NULL) - t0 <= 4, "after lock_timeout (%lld s)",
+		  (long long)(time(NULL) - t0));
+	snprintf(want, sizeof(want), "%s: another build holds %s; gave up after 1 s; the old %s is intact", img, lock, img);
+	TAP_STREQ(err.msg, want, "timeout message");
+	TAP_STREQ(slurp(img), "old", "the image is untouched");
+	o.lock_timeout = 0;
+	t0 = time(NULL);
+	TAP_CHECK(install_o(&o, "new", &err) == -ETIMEDOUT && time(NULL) - t0 <= 1, "lock_timeout 0 does not wait");
+	close(lfd);
+	TAP_CHECK(install_o(&o, "new", &err) == 0, "once released, the lock is taken: %s", err.msg);
+	TAP_STREQ(listing(false), "l.img", "and the lock file removed");
+
+	put("l.img", "old", 0);
+	snprintf(target, sizeof(target), "%s/target", dir);
+	TAP_CHECK(symlink("target", lock) == 0, "a symlink planted at the lock path");
+	TAP_CHECK(install_o(&o, "new", &err) == -ELOOP, "is refused");
+	snprintf(want, sizeof(want), "cannot write %s: the lock file %s is a symlink; remove it; the old %s is intact", img,
+		 lock, img);
+	TAP_STREQ(err.msg, want, "symlink message");
+	TAP_CHECK(lstat(target, &st) < 0, "its target was not created");
+	TAP_STREQ(slurp(img), "old", "the image is untouched");
+	unlink(lock);
+
+	TAP_CHECK(mkdir(lock, 0700) == 0, "a directory at the lock path");
+	TAP_CHECK(install_o(&o, "new", &err) < 0 && strstr(err.msg, "not a regular file owned by"), "is refused: %s",
+		  err.msg);
+	rmdir(lock);
+	if (geteuid() == 0) {
+		put(".ramforge.lock", "", 0);
+		TAP_CHECK(chown(lock, 65534, 65534) == 0, "a lock file owned by another user");
+		TAP_CHECK(install_o(&o, "new", &err) == -EPERM, "is refused");
+		snprintf(want, sizeof(want),
+			 "cannot write %s: the lock file %s is not a regular file owned by root; remove it; the old %s is intact",
+			 img, lock, img);
+		TAP_STREQ(err.msg, want, "owner message");
+		TAP_STREQ(slurp(img), "old", "the image is untouched");
+	}
+}
+
+/* A signal the caller ignored (nohup, a background job) stays ignored: the build completes. */
+static void test_ignored_signal(int sig, const char *name)
+{
+	struct rf_install_opts o = { .force = true, .backup = true, .keep = 3 };
+	char img[700], c;
+	int ready[2], go[2], status = -1;
+	pid_t pid;
+
+	reset();
+	snprintf(img, sizeof(img), "%s/h.img", dir);
+	put("h.img", "old", 0);
+	o.image = img;
+	if (pipe(ready) < 0 || pipe(go) < 0)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		struct rf_install *ins;
+		struct sigaction sa;
+		struct rf_err err;
+
+		signal(sig, SIG_IGN);
+		alarm(10);
+		if (rf_install_begin(&ins, &o, &err) < 0)
+			_exit(1);
+		if (write(rf_install_fd(ins), "new", 3) != 3 || write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(2);
+		if (rf_install_commit(ins, &err) < 0)
+			_exit(3);
+		sigaction(sig, NULL, &sa);
+		_exit(sa.sa_handler == SIG_IGN ? 0 : 4);
+	}
+	TAP_CHECK(read(ready[0], &c, 1) == 1, "%s ignored: the child began writing", name);
+	kill(pid, sig);
+	TAP_CHECK(write(go[1], "g", 1) == 1, "told it to go on");
+	waitpid(pid, &status, 0);
+	TAP_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s while writing: the build completes, %s still ignored (status %d)",
+		  name, name, status);
+	TAP_STREQ(slurp(img), "new", "the new image is in place");
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
+}
+
 int main(void)
 {
 	char cmd[700];
@@ -378,6 +614,12 @@ int main(void)
 	test_bad_targets();
 	test_abort_and_space();
 	test_sigterm();
+	test_prune_keeps_own_backup();
+	test_prune_by_creation();
+	test_long_names();
+	test_lock();
+	test_ignored_signal(SIGHUP, "SIGHUP");
+	test_ignored_signal(SIGINT, "SIGINT");
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", root);
