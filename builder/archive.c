@@ -67,12 +67,17 @@ static int copy_file(struct archive *a, struct rf_zsink *z, const struct rf_entr
 {
 	size_t left = e->size;
 	struct stat st;
-	int fd = open(e->source, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a source swapped for a FIFO since the manifest saw it must not hang. */
+	int fd = open(e->source, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	int r = 0;
 
 	if (fd < 0)
 		return rf_fail(err, -errno, "%s: %s", e->source, strerror(errno));
-	if (fstat(fd, &st) < 0 || (size_t)st.st_size != e->size) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		r = rf_fail(err, -EINVAL, "%s: not a regular file", e->source);
+		goto out;
+	}
+	if ((size_t)st.st_size != e->size) {
 		r = rf_fail(err, -ESTALE, "%s: changed size while the image was being built (%zu -> %lld bytes)",
 			    e->source, e->size, (long long)st.st_size);
 		goto out;

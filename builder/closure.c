@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "input.h"
 #include "log.h"
 #include "modfile.h"
 #include "modprobe_conf.h"
@@ -537,10 +538,15 @@ static bool file_exists(const char *dir, const char *name)
 static int check_tree(const struct rf_selection *sel, struct rf_err *err)
 {
 	struct stat st;
+	int r;
 
 	if (stat(sel->kmoddir, &st) < 0 || !S_ISDIR(st.st_mode))
 		return rf_fail(err, -ENOENT, "kernel %s: no module tree at %s%s", sel->kver,
 			       sel->kmoddir, errno == ENOENT ? "" : " (not a directory)");
+	/* libkmod opens these itself, with a blocking open and no size limit. */
+	r = rf_input_check_kmod_tree(sel->kmoddir, err);
+	if (r < 0)
+		return r;
 	if (!file_exists(sel->kmoddir, "modules.dep.bin") && !file_exists(sel->kmoddir, "modules.dep"))
 		return rf_fail(err, -ENOENT,
 			       "%s has no modules.dep: run `depmod -b %s %s` (or depmod for that tree) first",
@@ -551,27 +557,32 @@ static int check_tree(const struct rf_selection *sel, struct rf_err *err)
 /* modules.builtin names: a module found there is satisfied without a file. */
 static int load_builtins(struct walk *w)
 {
-	char *path = rf_path_join(w->sel->kmoddir, "modules.builtin"), *line = NULL;
-	FILE *f = path ? fopen(path, "re") : NULL;
-	size_t cap = 0;
-	int r = 0;
+	char *path = rf_path_join(w->sel->kmoddir, "modules.builtin"), *text = NULL, *line, *nl;
+	int r = path ? rf_input_read(NULL, path, path, RF_INPUT_INDEX_MAX, RF_INPUT_OPTIONAL, &text,
+				     NULL, w->err)
+		     : rf_fail(w->err, -ENOMEM, "out of memory");
 
+	w->builtins_loaded = true;
 	free(path);
-	if (!f)
+	if (r == -ENOENT)
 		return 0; /* an old tree without it: lookups still work */
-	while (r >= 0 && getline(&line, &cap, f) > 0) {
-		char *base = strrchr(line, '/'), *dot;
+	for (line = text; r >= 0 && line && *line; line = nl ? nl + 1 : line + strlen(line)) {
+		char *base, *dot;
 
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		base = strrchr(line, '/');
 		base = base ? base + 1 : line;
 		dot = strstr(base, ".ko");
 		if (dot)
 			*dot = '\0';
-		base[strcspn(base, "\n")] = '\0';
 		rf_modname_normalize(base, base);
 		r = rf_strmap_put(&w->builtins, base, (void *)1);
+		if (r < 0)
+			rf_fail(w->err, r, "out of memory");
 	}
-	free(line);
-	fclose(f);
+	free(text);
 	return r;
 }
 
@@ -716,9 +727,9 @@ static int walk_init(struct walk *w, struct rf_err *err)
 	r = rf_modprobe_conf_load(&w->conf, sel->sysroot, err);
 	if (r < 0)
 		return r;
-	w->ctx = kmod_new(sel->kmoddir, (const char *const *)w->conf.dirs);
-	if (!w->ctx)
-		return rf_fail(err, -ENOMEM, "cannot open the module tree %s with libkmod", sel->kmoddir);
+	r = rf_modprobe_conf_kmod_new(&w->conf, sel->kmoddir, &w->ctx, err);
+	if (r < 0)
+		return r;
 	rf_log_attach_kmod(w->ctx);
 	w->dirname = kmod_get_dirname(w->ctx);
 	w->dirname_len = strlen(w->dirname);
@@ -728,6 +739,10 @@ static int walk_init(struct walk *w, struct rf_err *err)
 	if (r < 0)
 		return rf_fail(err, r, "cannot load the indexes of %s: %s (run depmod for that tree)",
 			       sel->kmoddir, strerror(-r));
+	/* Read now, not on first need, so that a read error fails the walk. */
+	r = load_builtins(w);
+	if (r < 0)
+		return r;
 	r = load_omits(w);
 	for (size_t i = 0; r >= 0 && i < w->conf.warnings.n; i++)
 		r = rf_strv_push(&w->set->warnings, w->conf.warnings.v[i]);

@@ -6,19 +6,16 @@
 #include "conf.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "input.h"
 
 extern const char rf_default_conf[];
 
-#define CONF_MAX_SIZE (1 << 20) /* a config file larger than this is a mistake */
 #define KNOWN_KEYS "add_drivers, force_drivers, omit_drivers, compress, compress_level, backups, hostonly"
 
 /* One parsed `key=value` line. */
@@ -353,125 +350,44 @@ int rf_conf_init(struct rf_conf *conf, struct rf_err *err)
 	return r;
 }
 
-/* Read a whole config file. -ENOENT (with no message) when it does not exist. */
-static int read_file(const char *path, const char *display, char **out, struct rf_err *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	size_t len = 0;
-	char *buf;
-
-	if (fd < 0)
-		return errno == ENOENT ? -ENOENT : rf_fail(err, -errno, "cannot read %s: %s", display, strerror(errno));
-	if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
-		close(fd);
-		return rf_fail(err, -EISDIR, "cannot read %s: it is a directory", display);
-	}
-	buf = malloc(CONF_MAX_SIZE + 1);
-	if (!buf) {
-		close(fd);
-		return rf_fail(err, -ENOMEM, "out of memory");
-	}
-	for (;;) {
-		ssize_t n = read(fd, buf + len, CONF_MAX_SIZE + 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-
-			free(buf);
-			close(fd);
-			return rf_fail(err, -e, "cannot read %s: %s", display, strerror(e));
-		}
-		if (n == 0 || (len += (size_t)n) > CONF_MAX_SIZE)
-			break;
-	}
-	close(fd);
-	if (len > CONF_MAX_SIZE || memchr(buf, '\0', len)) {
-		free(buf);
-		return rf_fail(err, -EINVAL, "%s: %s", display,
-			       len > CONF_MAX_SIZE ? "larger than 1 MiB" : "not a text file (contains a NUL byte)");
-	}
-	buf[len] = '\0';
-	*out = buf;
-	return 0;
-}
-
-/* Read SYSROOT/REL if it exists and apply it. */
+/* Read SYSROOT/REL (resolved inside the sysroot) if it exists and apply it. */
 static int load_file(struct rf_conf *conf, const char *sysroot, const char *rel, struct rf_err *err)
 {
-	char *path = rf_path_join(sysroot, rel), *text = NULL;
-	int r;
+	char *text = NULL;
+	size_t len = 0;
+	int r = rf_input_read(sysroot, rel, rel, RF_INPUT_CONF_MAX, RF_INPUT_OPTIONAL, &text, &len, err);
 
-	if (!path)
-		return rf_fail(err, -ENOMEM, "out of memory");
-	r = read_file(path, rel, &text, err);
-	free(path);
 	if (r == -ENOENT)
 		return 0;
+	if (r == -EISDIR)
+		return rf_fail(err, r, "cannot read %s: it is a directory", rel);
 	if (r < 0)
 		return r;
-	r = rf_conf_parse(conf, text, rel, err);
+	if (memchr(text, '\0', len))
+		r = rf_fail(err, -EINVAL, "%s: not a text file (contains a NUL byte)", rel);
+	else
+		r = rf_conf_parse(conf, text, rel, err);
 	free(text);
 	return r;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The *.conf names of a conf.d directory that are regular files (following symlinks), sorted. */
-static int list_confd(const char *dir, const char *display, struct rf_strv *names, struct rf_err *err)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int r = 0;
-
-	if (!d)
-		return errno == ENOENT ? 0 : rf_fail(err, -errno, "cannot read %s: %s", display, strerror(errno));
-	while ((de = readdir(d))) {
-		size_t n = strlen(de->d_name);
-		struct stat st;
-
-		if (de->d_name[0] == '.' || n <= 5 || strcmp(de->d_name + n - 5, ".conf") != 0)
-			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, 0) < 0 || !S_ISREG(st.st_mode))
-			continue;
-		r = rf_strv_push(names, de->d_name);
-		if (r < 0)
-			break;
-	}
-	closedir(d);
-	if (r < 0)
-		return rf_fail(err, r, "out of memory");
-	if (names->n)
-		qsort(names->v, names->n, sizeof(*names->v), cmp_str);
-	return 0;
-}
-
 int rf_conf_load(struct rf_conf *conf, const char *sysroot, struct rf_err *err)
 {
-	struct rf_strv names = { 0 };
-	char *dir;
+	static const char *const confd[] = { "etc/ramforge.conf.d", NULL };
+	static const char *const suffix[] = { ".conf", NULL };
+	struct rf_input_list files = { 0 };
 	int r;
 
 	r = rf_conf_init(conf, err);
 	if (r < 0)
 		return r;
 	r = load_file(conf, sysroot, "etc/ramforge.conf", err);
-	dir = rf_path_join(sysroot, "etc/ramforge.conf.d");
 	if (r >= 0)
-		r = dir ? list_confd(dir, "etc/ramforge.conf.d", &names, err) : rf_fail(err, -ENOMEM, "out of memory");
-	for (size_t i = 0; r >= 0 && i < names.n; i++) {
-		char *rel = rf_strdupf("etc/ramforge.conf.d/%s", names.v[i]);
-
-		r = rel ? load_file(conf, sysroot, rel, err) : rf_fail(err, -ENOMEM, "out of memory");
-		free(rel);
-	}
-	free(dir);
-	rf_strv_clear(&names);
+		r = rf_input_list_conf(sysroot, confd, suffix, &files, err);
+	for (size_t i = 0; r >= 0 && i < files.n; i++)
+		if (!files.v[i].masked)
+			r = load_file(conf, sysroot, files.v[i].path, err);
+	rf_input_list_free(&files);
 	if (r < 0)
 		rf_conf_free(conf);
 	return r;

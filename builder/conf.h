@@ -45,8 +45,9 @@ int rf_conf_init(struct rf_conf *conf, struct rf_err *err);
 int rf_conf_parse(struct rf_conf *conf, const char *text, const char *display, struct rf_err *err);
 
 /* rf_conf_init, then SYSROOT/etc/ramforge.conf (if present) and
- * SYSROOT/etc/ramforge.conf.d/ *.conf sorted by name. A file that exists but cannot be read
- * is an error. */
+ * SYSROOT/etc/ramforge.conf.d/ *.conf sorted by name, read as input.h says (symlinks resolve
+ * inside the sysroot). A file that exists but cannot be read, is not a regular file or is over
+ * 1 MiB is an error. */
 int rf_conf_load(struct rf_conf *conf, const char *sysroot, struct rf_err *err);
 
 void rf_conf_free(struct rf_conf *conf);

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "input.h"
 #include "log.h"
 #include "modfile.h"
 #include "strmap.h"
@@ -197,6 +198,7 @@ static int push_cand(struct scan *s, const char *path, long rule)
 	s->cands[s->ncands].path = strdup(path);
 	s->cands[s->ncands].rule = rule;
 	s->cands[s->ncands].read = rule < 0;
+	s->cands[s->ncands].unreadable = false;
 	return s->cands[s->ncands++].path ? 0 : -ENOMEM;
 }
 
@@ -219,40 +221,36 @@ static int classify(struct scan *s, const char *path)
 /* 0, or 1 when the tree does not exist (the closure reports that, with the fix). */
 static int read_dep(struct scan *s, struct rf_err *err)
 {
-	char *file = rf_path_join(s->kmoddir, "modules.dep"), *line = NULL;
-	FILE *f = file ? fopen(file, "re") : NULL;
-	size_t cap = 0, dirlen = strlen(s->kmoddir);
-	int r = 0;
+	char *file = rf_path_join(s->kmoddir, "modules.dep"), *text = NULL, *line, *nl;
+	size_t dirlen = strlen(s->kmoddir);
+	struct stat st;
+	int r;
 
-	if (!f) {
-		struct stat st;
-
-		/* No tree at all: the closure says so, with the fix; nothing to select here. */
-		if (file && errno == ENOENT && stat(s->kmoddir, &st) < 0)
-			r = 1;
-		else if (file && errno == ENOENT)
-			r = rf_fail(err, -ENOENT, "%s has no modules.dep: run depmod for that tree first",
-				    s->kmoddir);
-		else
-			r = file ? rf_fail(err, -errno, "cannot read %s: %s", file, strerror(errno))
-				 : rf_fail(err, -ENOMEM, "out of memory");
-		free(file);
-		return r;
-	}
-	while (r >= 0 && getline(&line, &cap, f) > 0) {
+	if (!file)
+		return rf_fail(err, -ENOMEM, "out of memory");
+	/* libkmod opens the tree's indexes itself (blocking, unbounded): check them first. */
+	r = rf_input_check_kmod_tree(s->kmoddir, err);
+	if (r >= 0)
+		r = rf_input_read(NULL, file, file, RF_INPUT_INDEX_MAX, RF_INPUT_OPTIONAL, &text, NULL, err);
+	free(file);
+	/* No tree at all: the closure says so, with the fix; nothing to select here. */
+	if (r == -ENOENT && stat(s->kmoddir, &st) < 0)
+		return 1;
+	if (r == -ENOENT)
+		return rf_fail(err, -ENOENT, "%s has no modules.dep: run depmod for that tree first", s->kmoddir);
+	for (line = text; r >= 0 && line && *line; line = nl ? nl + 1 : line + strlen(line)) {
 		char *path = line;
 
+		nl = strchr(line, '\n');
 		line[strcspn(line, ":\n")] = '\0';
 		/* Old depmod wrote absolute paths: make them relative to the tree. */
 		if (strncmp(path, s->kmoddir, dirlen) == 0 && path[dirlen] == '/')
 			path += dirlen + 1;
-		if (*path)
-			r = classify(s, path);
+		if (*path && classify(s, path) < 0)
+			r = rf_fail(err, -ENOMEM, "out of memory");
 	}
-	free(line);
-	fclose(f);
-	free(file);
-	return r < 0 ? rf_fail(err, r, "out of memory") : 0;
+	free(text);
+	return r;
 }
 
 /* The lowest-numbered symbol rule among mod's undefined symbols, or -1 (and *bad set when
@@ -262,9 +260,12 @@ static long match_symbols(struct scan *s, struct kmod_ctx *ctx, const char *path
 	char *full = rf_path_join(s->kmoddir, path);
 	struct kmod_module *mod = NULL;
 	struct kmod_list *syms = NULL, *l;
+	struct stat st;
 	long best = -1;
 
-	*bad = full && (kmod_module_new_from_path(ctx, full, &mod) < 0 ||
+	/* libkmod's open would block on a FIFO: only regular files are read. */
+	*bad = full && (stat(full, &st) < 0 || !S_ISREG(st.st_mode) ||
+			kmod_module_new_from_path(ctx, full, &mod) < 0 ||
 			kmod_module_get_dependency_symbols(mod, &syms) < 0);
 	if (full && !*bad) {
 		kmod_list_foreach(l, syms) {

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "input.h"
 #include "log.h"
 #include "strmap.h"
 
@@ -62,23 +63,20 @@ static int request(struct probe *p, const char *name, const char *fmt, ...)
 	return r < 0 ? r : rf_strmap_put(&p->requested, name, (void *)1);
 }
 
-/* The first line of DIR/NAME without its newline, or NULL (absent, unreadable or empty). */
+/* The first line of DIR/NAME without its newline, or NULL (absent, unreadable, not a regular
+ * file, over RF_INPUT_ATTR_MAX bytes, or empty). */
 static char *read_attr(const char *dir, const char *name)
 {
-	char *path = rf_path_join(dir, name), *line = NULL;
-	FILE *f = path ? fopen(path, "re") : NULL;
-	size_t cap = 0;
-	ssize_t n = f ? getline(&line, &cap, f) : -1;
+	char *path = rf_path_join(dir, name), *text = NULL;
 
-	if (f)
-		fclose(f);
+	if (path && rf_input_read(NULL, path, path, RF_INPUT_ATTR_MAX, 0, &text, NULL, NULL) < 0)
+		text = NULL;
 	free(path);
-	if (n <= 0 || line[0] == '\n') {
-		free(line);
-		return NULL;
-	}
-	line[strcspn(line, "\n")] = '\0';
-	return line;
+	if (text && (text[0] == '\n' || text[0] == '\0'))
+		rf_freep(&text);
+	if (text)
+		text[strcspn(text, "\n")] = '\0';
+	return text;
 }
 
 /* The last component of the symlink DIR/NAME's target, or NULL. */
@@ -107,44 +105,55 @@ static char *resolve_in_sys(const struct probe *p, const char *dir, const char *
 	return real;
 }
 
+/* err's message again, after "hostonly: ". */
+static int prefixed(struct rf_err *err, int r)
+{
+	char msg[RF_ERR_MAX];
+
+	snprintf(msg, sizeof(msg), "%s", err->msg);
+	return rf_fail(err, r, "hostonly: %s", msg);
+}
+
+/* One mountinfo line: the mount at "/" into m. */
+static bool root_mount_line(const char *line, struct mount *m)
+{
+	char majmin[32], mnt[PATH_MAX], fstype[64], source[PATH_MAX];
+	const char *dash = strstr(line, " - ");
+
+	if (!dash || sscanf(line, "%*s %*s %31s %*s %4095s", majmin, mnt) != 2 ||
+	    sscanf(dash + 3, "%63s %4095s", fstype, source) != 2 || strcmp(mnt, "/") != 0)
+		return false;
+	memcpy(m->majmin, majmin, sizeof(majmin));
+	memcpy(m->fstype, fstype, sizeof(fstype));
+	memcpy(m->source, source, sizeof(source));
+	return true;
+}
+
 /* mountinfo: "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPER".
  * The last mount at "/" is the one in effect. */
 static int find_root_mount(const char *root, struct mount *m, struct rf_err *err)
 {
-	char *path = rf_path_join(root, "proc/self/mountinfo"), *line = NULL;
-	FILE *f = path ? fopen(path, "re") : NULL;
-	size_t cap = 0;
+	char *path = rf_path_join(root, "proc/self/mountinfo"), *text = NULL, *line, *nl;
 	bool found = false;
+	int r;
 
-	if (!f) {
-		int r = rf_fail(err, path ? -errno : -ENOMEM, "hostonly: cannot read %s: %s", path,
-				strerror(errno));
-
+	if (!path)
+		return rf_fail(err, -ENOMEM, "hostonly: out of memory");
+	r = rf_input_read(NULL, path, path, RF_INPUT_PROC_MAX, 0, &text, NULL, err);
+	if (r < 0) {
 		free(path);
-		return r;
+		return prefixed(err, r);
 	}
-	while (getline(&line, &cap, f) > 0) {
-		char majmin[32], mnt[PATH_MAX], fstype[64], source[PATH_MAX];
-		char *dash = strstr(line, " - ");
-
-		if (!dash || sscanf(line, "%*s %*s %31s %*s %4095s", majmin, mnt) != 2 ||
-		    sscanf(dash + 3, "%63s %4095s", fstype, source) != 2 || strcmp(mnt, "/") != 0)
-			continue;
-		memcpy(m->majmin, majmin, sizeof(majmin));
-		memcpy(m->fstype, fstype, sizeof(fstype));
-		memcpy(m->source, source, sizeof(source));
-		found = true;
+	for (line = text; *line; line = nl ? nl + 1 : line + strlen(line)) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		found |= root_mount_line(line, m);
 	}
-	free(line);
-	fclose(f);
-	if (!found) {
-		int r = rf_fail(err, -ENOENT, "hostonly: no mount at / in %s", path);
-
-		free(path);
-		return r;
-	}
+	free(text);
+	r = found ? 0 : rf_fail(err, -ENOENT, "hostonly: no mount at / in %s", path);
 	free(path);
-	return 0;
+	return r;
 }
 
 /* /dev/mapper/NAME: the dm-N whose dm/name is NAME. */
@@ -198,17 +207,19 @@ static int walk_block(struct probe *p, const char *dev, int depth);
  * read; what is registered is what the host's mappings asked for). */
 static int add_ciphers(struct probe *p, const char *dmname)
 {
-	char *path = rf_path_join(p->root, "proc/crypto"), *line = NULL;
-	FILE *f = path ? fopen(path, "re") : NULL;
+	char *path = rf_path_join(p->root, "proc/crypto"), *text = NULL, *line, *nl;
 	char name[128] = "", module[128] = "", v[128];
-	size_t cap = 0;
-	int r = 0;
+	struct rf_err e = { "" };
+	int r = path ? rf_input_read(NULL, path, path, RF_INPUT_PROC_MAX, 0, &text, NULL, &e) : -ENOMEM;
 
 	free(path);
-	if (!f)
-		return rf_strv_pushf(p->warnings, "hostonly: %s is dm-crypt but %s/proc/crypto is unreadable: add the "
-			    "cipher modules with -a", dmname, p->rootlen ? p->root : "");
-	while (r >= 0 && getline(&line, &cap, f) > 0) {
+	if (r < 0)
+		return rf_strv_pushf(p->warnings, "hostonly: %s is dm-crypt but %s/proc/crypto is unreadable (%s): "
+				     "add the cipher modules with -a", dmname, p->rootlen ? p->root : "", e.msg);
+	for (line = text; r >= 0 && *line; line = nl ? nl + 1 : line + strlen(line)) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
 		if (sscanf(line, "name : %127s", v) == 1)
 			memcpy(name, v, sizeof(name));
 		else if (sscanf(line, "module : %127s", v) == 1)
@@ -218,11 +229,10 @@ static int add_ciphers(struct probe *p, const char *dmname)
 				       strcmp(v, "cipher") == 0))
 			r = request(p, module, "hostonly: cipher %s registered on the host (/proc/crypto), "
 				    "for dm-crypt %s", name, dmname);
-		if (line[0] == '\n')
+		if (line[0] == '\0')
 			name[0] = module[0] = '\0';
 	}
-	free(line);
-	fclose(f);
+	free(text);
 	return r;
 }
 
@@ -383,7 +393,12 @@ static int probe_init(struct probe *p, const char *root, const char *kmoddir, st
 	static const char *const no_config[] = { NULL };
 	char *sys;
 
+	/* libkmod opens the tree's indexes itself (blocking, unbounded): check them first. */
 	if (kmoddir) {
+		int r = rf_input_check_kmod_tree(kmoddir, err);
+
+		if (r < 0)
+			return prefixed(err, r);
 		p->ctx = kmod_new(kmoddir, no_config);
 		if (p->ctx && kmod_load_resources(p->ctx) < 0)
 			p->ctx = kmod_unref(p->ctx);

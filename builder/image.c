@@ -9,6 +9,7 @@
 #include <sys/sysmacros.h>
 
 #include "depindex.h"
+#include "input.h"
 #include "modprobe_conf.h"
 #include "plan_emit.h"
 
@@ -30,22 +31,26 @@ static int add_skeleton(struct rf_manifest *m, const struct rf_modset *set)
 	return r;
 }
 
+/* Each module file, by its real path: a symlink that leads out of the tree is refused. */
 static int add_modules(struct rf_manifest *m, const struct rf_modset *set, struct rf_err *err)
 {
-	int r = 0;
+	char *tree = realpath(set->kmoddir, NULL);
+	int r = tree ? 0 : rf_fail(err, -errno, "%s: %s", set->kmoddir, strerror(errno));
 
 	for (size_t i = 0; r >= 0 && i < set->n; i++) {
 		const struct rf_module *mod = &set->mods[i];
-		char *dst, *src;
+		char *dst, *src = NULL;
 
 		if (mod->builtin)
 			continue;
 		dst = rf_strdupf("lib/modules/%s/%s", set->kver, mod->path);
-		src = rf_path_join(set->kmoddir, mod->path);
-		r = dst && src ? rf_manifest_add_file(m, dst, src, 0644, err) : -ENOMEM;
+		r = dst ? rf_input_in_tree(tree, mod->path, mod->name, &src, err) : -ENOMEM;
+		if (r >= 0)
+			r = rf_manifest_add_file(m, dst, src, 0644, err);
 		free(dst);
 		free(src);
 	}
+	free(tree);
 	return r;
 }
 
@@ -55,8 +60,9 @@ static int add_modprobe_conf(struct rf_manifest *m, const char *sysroot, struct 
 	struct rf_modprobe_conf conf = { 0 };
 	int r = rf_modprobe_conf_load(&conf, sysroot, err);
 
-	for (size_t i = 0; r >= 0 && i < conf.files.n; i++)
-		r = rf_manifest_add_file(m, conf.names.v[i], conf.files.v[i], 0644, err);
+	/* The bytes read safely (inside the sysroot), as libkmod saw them; not the path again. */
+	for (size_t i = 0; r >= 0 && i < conf.nfiles; i++)
+		r = rf_manifest_add_bytes(m, conf.files[i].path, conf.files[i].text, conf.files[i].len, 0644);
 	rf_modprobe_conf_free(&conf);
 	return r;
 }

@@ -155,9 +155,11 @@ static int open_in(const char *root, const char *path, int flags)
 	int rootfd, fd = -ENOSYS;
 
 	if (is_host_root(root)) {
-		char *abs = path[0] == '/' ? NULL : rf_strdupf("/%s", path);
+		/* Under root "/", "etc/x" means "/etc/x"; with no root it is relative to the cwd. */
+		bool prefix = root && path[0] != '/';
+		char *abs = prefix ? rf_strdupf("/%s", path) : NULL;
 
-		if (path[0] != '/' && !abs)
+		if (prefix && !abs)
 			return -ENOMEM;
 		fd = open(abs ? abs : path, flags);
 		free(abs);

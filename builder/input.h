@@ -25,7 +25,8 @@
 
 enum { RF_INPUT_OPTIONAL = 1 }; /* a missing file (or path component): -ENOENT, no message */
 
-/* Open ROOT/PATH for reading, a regular file only. ROOT NULL or "/": PATH is an ordinary path.
+/* Open ROOT/PATH for reading, a regular file only. ROOT "/": an ordinary open of /PATH; ROOT
+ * NULL: of PATH as given (relative to the working directory if relative).
  * DISPLAY names the file in messages. Returns the fd (O_NONBLOCK is set: harmless on a
  * regular file) or -errno. */
 int rf_input_open(const char *root, const char *path, const char *display, unsigned flags,

@@ -2,62 +2,23 @@
 /* Where the sysroot's modprobe.d rules are written; see modprobe_conf.h. */
 #include "modprobe_conf.h"
 
-#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
+#include <libkmod.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
-/* kmod's default search path, highest precedence first. */
+#include "input.h"
+
+/* kmod's default search path, highest precedence first, and the names kmod reads there. */
 static const char *const modprobe_dirs[] = {
 	"etc/modprobe.d", "run/modprobe.d", "usr/local/lib/modprobe.d",
-	"usr/lib/modprobe.d", "lib/modprobe.d",
+	"usr/lib/modprobe.d", "lib/modprobe.d", NULL,
 };
-#define NDIRS (sizeof(modprobe_dirs) / sizeof(modprobe_dirs[0]))
-
-static bool is_conf_name(const char *name)
-{
-	size_t len = strlen(name);
-
-	return name[0] != '.' && len > 5 && strcmp(name + len - 5, ".conf") == 0;
-}
-
-static int cmp_base(const void *a, const void *b)
-{
-	const char *x = strrchr(*(char *const *)a, '/') + 1;
-	const char *y = strrchr(*(char *const *)b, '/') + 1;
-
-	return strcmp(x, y);
-}
-
-static bool base_listed(const struct rf_strv *names, const char *base)
-{
-	for (size_t i = 0; i < names->n; i++)
-		if (strcmp(strrchr(names->v[i], '/') + 1, base) == 0)
-			return true;
-	return false;
-}
-
-/* Collect the *.conf names of one directory that no earlier directory already has. */
-static int list_dir(struct rf_modprobe_conf *c, const char *rel, struct rf_err *err)
-{
-	struct dirent *de;
-	DIR *d = opendir(rel);
-	int r = 0;
-
-	if (!d)
-		return errno == ENOENT || errno == ENOTDIR ? 0
-		       : rf_fail(err, -errno, "cannot read %s: %s", rel, strerror(errno));
-	while ((de = readdir(d)) && r >= 0) {
-		if (!is_conf_name(de->d_name) || base_listed(&c->files, de->d_name))
-			continue;
-		r = rf_strv_push_owned(&c->files, rf_path_join(rel, de->d_name));
-	}
-	closedir(d);
-	return r;
-}
+static const char *const conf_suffixes[] = { ".conf", ".alias", NULL };
 
 static int add_rule(struct rf_modprobe_conf *c, enum rf_rule_kind kind, const char *pattern,
 		    const char *command, const char *where)
@@ -116,73 +77,169 @@ static int scan_line(struct rf_modprobe_conf *c, char *line, const char *where)
 			rest, where);
 }
 
-static int scan_file(struct rf_modprobe_conf *c, const char *path, const char *display,
-		     struct rf_err *err)
+/* Every logical line of one file's text (a trailing '\\' joins the next line), as kmod
+ * splits them; `where` names the first physical line of each. */
+static int scan_text(struct rf_modprobe_conf *c, const char *text, size_t size, const char *display)
 {
-	FILE *f = fopen(path, "re");
-	char *buf = NULL, *logical = NULL;
-	size_t cap = 0, llen = 0;
+	const char *end = text + size, *nl;
+	char *logical = NULL, where[4200];
+	size_t llen = 0;
 	int lineno = 0, first = 0, r = 0;
 
-	if (!f)
-		return rf_fail(err, -errno, "cannot read %s: %s", path, strerror(errno));
-	while (r >= 0 && getline(&buf, &cap, f) >= 0) {
-		size_t len = strcspn(buf, "\n");
-		bool cont = len > 0 && buf[len - 1] == '\\';
+	for (const char *p = text; r >= 0 && p < end; p = nl ? nl + 1 : end) {
+		size_t len;
+		bool cont;
 		char *grown;
 
-		lineno++;
+		nl = memchr(p, '\n', (size_t)(end - p));
+		len = strnlen(p, (size_t)((nl ? nl : end) - p)); /* a NUL ends the line's text */
+		cont = len > 0 && p[len - 1] == '\\';
 		if (!logical)
-			first = lineno;
+			first = lineno + 1;
+		lineno++;
 		grown = realloc(logical, llen + len + 2);
 		if (!grown) {
 			r = -ENOMEM;
 			break;
 		}
 		logical = grown;
-		memcpy(logical + llen, buf, len - cont);
+		memcpy(logical + llen, p, len - cont);
 		llen += len - cont;
 		logical[llen] = '\0';
-		if (cont)
+		if (cont && nl)
 			continue;
-		char where[4200];
 		snprintf(where, sizeof(where), "%s:%d", display, first);
 		r = scan_line(c, logical, where);
 		rf_freep(&logical);
 		llen = 0;
 	}
-	free(buf);
 	free(logical);
-	fclose(f);
 	return r;
+}
+
+/* Read one listed file (resolved inside the sysroot) and keep its bytes. */
+static int read_file(struct rf_modprobe_conf *c, const char *sysroot, const char *rel,
+		     struct rf_err *err)
+{
+	struct rf_modprobe_file *f;
+	int r;
+
+	if (rf_grow(&c->files, &c->filecap, c->nfiles, sizeof(*c->files), 8) < 0)
+		return rf_fail(err, -ENOMEM, "out of memory");
+	f = &c->files[c->nfiles];
+	memset(f, 0, sizeof(*f));
+	f->path = strdup(rel);
+	if (!f->path)
+		return rf_fail(err, -ENOMEM, "out of memory");
+	r = rf_input_read(sysroot, rel, rel, RF_INPUT_CONF_MAX, 0, &f->text, &f->len, err);
+	if (r < 0) {
+		free(f->path);
+		return r;
+	}
+	c->nfiles++;
+	r = scan_text(c, f->text, f->len, rel);
+	return r == -ENOMEM ? rf_fail(err, r, "out of memory") : r;
 }
 
 int rf_modprobe_conf_load(struct rf_modprobe_conf *c, const char *sysroot, struct rf_err *err)
 {
+	struct rf_input_list list = { 0 };
+	int r = rf_input_list_conf(sysroot, modprobe_dirs, conf_suffixes, &list, err);
+
+	for (size_t i = 0; r >= 0 && i < list.n; i++)
+		if (!list.v[i].masked)
+			r = read_file(c, sysroot, list.v[i].path, err);
+	rf_input_list_free(&list);
+	return r;
+}
+
+/* Remove the private copy: its files, then the directory. */
+static void remove_copy(const struct rf_modprobe_conf *c, const char *dir, int dfd)
+{
+	for (size_t i = 0; i < c->nfiles; i++)
+		unlinkat(dfd, strrchr(c->files[i].path, '/') + 1, 0);
+	close(dfd);
+	rmdir(dir);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Each effective file under its own name in dir (the names are unique: a name hides its
+ * namesakes in later directories), so kmod's name order is the same. */
+static int write_copy(const struct rf_modprobe_conf *c, int dfd)
+{
 	int r = 0;
 
-	for (size_t i = 0; i < NDIRS; i++) {
-		c->dirs[i] = rf_path_join(sysroot, modprobe_dirs[i]);
-		if (!c->dirs[i])
-			return -ENOMEM;
-	}
-	for (size_t i = 0; i < NDIRS && r >= 0; i++)
-		r = list_dir(c, c->dirs[i], err);
-	if (r < 0)
-		return r;
-	if (c->files.n)
-		qsort(c->files.v, c->files.n, sizeof(char *), cmp_base);
-	size_t skip = strlen(sysroot);
-	while (skip > 0 && sysroot[skip - 1] == '/')
-		skip--;
-	for (size_t i = 0; i < c->files.n && r >= 0; i++) {
-		const char *rel = c->files.v[i] + skip + (c->files.v[i][skip] == '/');
+	for (size_t i = 0; r >= 0 && i < c->nfiles; i++) {
+		const char *base = strrchr(c->files[i].path, '/') + 1;
+		int fd = openat(dfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 
-		r = rf_strv_push(&c->names, rel);
-		if (r >= 0)
-			r = scan_file(c, c->files.v[i], rel, err);
+		r = fd < 0 ? -errno : write_all(fd, c->files[i].text, c->files[i].len);
+		if (fd >= 0 && close(fd) < 0 && r >= 0)
+			r = -errno;
 	}
 	return r;
+}
+
+/* A private directory (mkdtemp: mode 0700) holding the copy; its fd in *dfd. */
+static int make_copy(const struct rf_modprobe_conf *c, char **dir, int *dfd, struct rf_err *err)
+{
+	const char *tmp = getenv("TMPDIR");
+	int r;
+
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	*dir = rf_strdupf("%s/ramforge-modprobe.XXXXXX", tmp);
+	if (!*dir)
+		return rf_fail(err, -ENOMEM, "out of memory");
+	if (!mkdtemp(*dir)) {
+		r = -errno;
+		rf_freep(dir);
+		return rf_fail(err, r, "cannot make a private directory in %s for libkmod: %s", tmp, strerror(-r));
+	}
+	*dfd = open(*dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	r = *dfd < 0 ? -errno : write_copy(c, *dfd);
+	if (r >= 0)
+		return 0;
+	rf_fail(err, r, "cannot copy the modprobe.d files into %s for libkmod: %s", *dir, strerror(-r));
+	if (*dfd >= 0)
+		remove_copy(c, *dir, *dfd);
+	else
+		rmdir(*dir);
+	rf_freep(dir);
+	return r;
+}
+
+int rf_modprobe_conf_kmod_new(const struct rf_modprobe_conf *c, const char *kmoddir,
+			      struct kmod_ctx **ctx, struct rf_err *err)
+{
+	static const char *const none[] = { NULL };
+	const char *paths[2] = { NULL, NULL };
+	char *dir = NULL;
+	int dfd = -1, r = c->nfiles ? make_copy(c, &dir, &dfd, err) : 0;
+
+	if (r < 0)
+		return r;
+	paths[0] = dir;
+	/* kmod_new parses the configuration at once: the copy can go right after. */
+	*ctx = kmod_new(kmoddir, dir ? paths : none);
+	if (dir)
+		remove_copy(c, dir, dfd);
+	free(dir);
+	return *ctx ? 0 : rf_fail(err, -ENOMEM, "cannot open the module tree %s with libkmod", kmoddir);
 }
 
 const struct rf_modprobe_rule *rf_modprobe_find_blacklist(const struct rf_modprobe_conf *c,
@@ -229,16 +286,17 @@ char *rf_modprobe_options(const struct rf_modprobe_conf *c, const char *name)
 
 void rf_modprobe_conf_free(struct rf_modprobe_conf *c)
 {
-	for (size_t i = 0; i < NDIRS; i++)
-		free(c->dirs[i]);
+	for (size_t i = 0; i < c->nfiles; i++) {
+		free(c->files[i].path);
+		free(c->files[i].text);
+	}
+	free(c->files);
 	for (size_t i = 0; i < c->nrules; i++) {
 		free(c->rules[i].pattern);
 		free(c->rules[i].command);
 		free(c->rules[i].where);
 	}
 	free(c->rules);
-	rf_strv_clear(&c->files);
-	rf_strv_clear(&c->names);
 	rf_strv_clear(&c->warnings);
 	memset(c, 0, sizeof(*c));
 }

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The sysroot's modprobe.d, listed the way kmod lists it: *.conf files from
+ * The sysroot's modprobe.d, listed the way kmod lists it: *.conf (and *.alias) files from
  * SYSROOT/{etc,run,usr/local/lib,usr/lib,lib}/modprobe.d, a name in an earlier directory
- * hiding the same name in a later one, read in file-name order. libkmod makes the decisions;
- * this file only knows where each `blacklist` and `install` rule is written, so that every
- * exclusion can name its FILE:LINE, the `options` lines, and which files the image must carry.
+ * hiding the same name in a later one, read in file-name order. Files are read once, safely
+ * (input.h: symlinks resolve inside the sysroot, regular files of at most 1 MiB), and those
+ * bytes are all that libkmod and the image see. libkmod makes the decisions; this file only
+ * knows where each `blacklist` and `install` rule is written, so that every exclusion can name
+ * its FILE:LINE, the `options` lines, and what the image must carry.
  * Ownership: struct rf_modprobe_conf owns everything; rf_modprobe_conf_free releases it.
  */
 #pragma once
@@ -19,17 +21,32 @@ struct rf_modprobe_rule {
 	char *where;   /* "etc/modprobe.d/deny.conf:4" */
 };
 
+/* One effective file and the bytes read from it. */
+struct rf_modprobe_file {
+	char *path; /* relative to the sysroot: "etc/modprobe.d/deny.conf" */
+	char *text; /* NUL-terminated; len bytes (a NUL inside is kept, as kmod would read it) */
+	size_t len;
+};
+
 struct rf_modprobe_conf {
-	char *dirs[6];        /* absolute modprobe.d directories, NULL-terminated, for kmod_new */
-	struct rf_strv files; /* absolute paths of the effective *.conf files, in kmod's order */
-	struct rf_strv names; /* the same, relative to the sysroot */
+	struct rf_modprobe_file *files; /* in kmod's order; masked names (/dev/null) left out */
+	size_t nfiles, filecap;
 	struct rf_modprobe_rule *rules;
 	size_t nrules, cap;
 	struct rf_strv warnings; /* "FILE:LINE: ..." about lines kmod reads otherwise */
 };
 
-/* List and scan. An unreadable file is an error naming it. */
+/* List, read and scan. A file that cannot be read, is not a regular file or is over 1 MiB is an
+ * error naming it. */
 int rf_modprobe_conf_load(struct rf_modprobe_conf *c, const char *sysroot, struct rf_err *err);
+
+struct kmod_ctx;
+/* kmod_new(kmoddir) configured with exactly c's files: their bytes are written into a private
+ * temporary directory (mkdtemp, 0700, under TMPDIR or /tmp; same file names, so kmod's
+ * name order holds), which is removed once kmod_new has parsed it. libkmod so never opens a
+ * sysroot path itself (it would follow links out of the sysroot). -errno with message. */
+int rf_modprobe_conf_kmod_new(const struct rf_modprobe_conf *c, const char *kmoddir,
+			      struct kmod_ctx **ctx, struct rf_err *err);
 
 /* The first `blacklist NAME` rule for a normalised module name, or NULL. */
 const struct rf_modprobe_rule *rf_modprobe_find_blacklist(const struct rf_modprobe_conf *c,

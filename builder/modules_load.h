@@ -12,5 +12,7 @@
 #include "request.h"
 #include "util.h"
 
-/* Append every entry to reqs. A missing directory is fine; an unreadable file is an error. */
+/* Append every entry to reqs. A missing directory is fine; a file that cannot be read, is not a
+ * regular file or is over 1 MiB is an error. Symlinks resolve inside the sysroot (input.h); one
+ * that leads nowhere there is skipped and hides its name, like a mask. */
 int rf_modules_load_read(const char *sysroot, struct rf_requests *reqs, struct rf_err *err);
