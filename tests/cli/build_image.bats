@@ -101,7 +101,8 @@ unpack() { # IMAGE DIR
 	rf build --sysroot "$S" -k "$K" --drivers "chain_a deny_top" "$IMG"
 	[ "$status" -eq 0 ]
 	unpack "$IMG" "$BATS_TEST_TMPDIR/x"
-	! grep -rq 'deny_' "$BATS_TEST_TMPDIR/x/lib/modules/$K/modules.dep"
+	! grep -q 'deny_' "$BATS_TEST_TMPDIR/x/lib/modules/$K/modules.dep" ||
+		fail "modules.dep names a denied module:" "$(cat "$BATS_TEST_TMPDIR/x/lib/modules/$K/modules.dep")"
 	[ -z "$(find "$BATS_TEST_TMPDIR/x" -name 'deny*')" ]
 	[[ $err == *"deny_dep left out: etc/modprobe.d/20-deny.conf:1: install deny_dep /bin/false"* ]]
 }

@@ -147,7 +147,7 @@ $KV ext4 lib/modules/$KV/kernel/fs/ext4/ext4.ko"
 		chmod +x "$init"
 	fi
 	rf build --sysroot "$S" --kver "$K" --no-modules-load --init "$init" -a chain_a "$BATS_TEST_TMPDIR/rf.img"
-	((status == 0)) || skip "ramforge build is not available yet: $err"
+	((status == 0)) || fail "ramforge build failed: $err"
 	rf ls "$BATS_TEST_TMPDIR/rf.img"
 	((status == 0)) || fail "$err"
 	has_line "$(printf '%s\n' "$out" | head -1)" "zstd at 0$"
