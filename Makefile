@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-# ramforge: one entry point. make, make check, make install, make deb, make bench, make demo.
+# ramforge: one entry point. make, make check, make fuzz, make install, make deb, make bench,
+# make demo.
 
 BUILD    ?= build
 PREFIX   ?= /usr/local
@@ -84,9 +85,42 @@ deb:
 	sh pkg/mkdeb $(BUILD)/deb $(VERSION) $(DEB)
 CHECK_DEPS += $(if $(call check_wants,cli)$(call check_wants,cli-san)$(call check_wants,boot),deb)
 
-# check: unit tests (plain and sanitized), CLI tests (plain and sanitized), boot tests.
+# Fuzzing: libFuzzer targets (tests/fuzz/fuzz_*.c) over the library built again by clang with
+# their instrumentation (warnings kept, but not fatal: the library's -Werror is gcc's).
+FUZZ_CC    ?= clang
+FUZZ_SAN   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_FLAGS  = -O1 -g $(FUZZ_SAN) $(filter-out -Werror,$(RF_CFLAGS)) -Wno-format-nonliteral
+FUZZ_SRC   := $(LIB_SRC) init/cmdline.c
+FUZZ_OBJ   := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(FUZZ_SRC)) \
+	$(BUILD)/fuzz/obj/gen/default_conf.o $(BUILD)/fuzz/obj/gen/generic_conf.o
+FUZZ_BIN   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_TIME  ?= 300
+
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(BUILD)/fuzz/obj/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -c -o $@ $<
+
+$(BUILD)/fuzz/librf.a: $(FUZZ_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/fuzz/librf.a
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(RF_LIBS)
+
+# fuzz: each target for FUZZ_TIME seconds (make check runs each for a few seconds).
+fuzz: $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do BUILD=$(BUILD) FUZZ_TIME=$(FUZZ_TIME) sh tests/fuzz/run $$f || exit 1; done
+
+# check: the runner's own tests, unit tests (plain and sanitized), CLI tests (plain and
+# sanitized), fuzzers, boot tests (TESTS selects some; the fuzzers are built only when wanted).
 # tests/run prints the one summary line `N passed, M failed`.
-check: all $(BUILD)/san/ramforge $(UNIT_BIN) $(UNIT_SAN) $(CHECK_DEPS)
+comma := ,
+check_wants = $(if $(TESTS),$(filter $(1),$(subst $(comma), ,$(TESTS))),$(1))
+check: all $(BUILD)/san/ramforge $(UNIT_BIN) $(UNIT_SAN) $(CHECK_DEPS) $(if $(call check_wants,fuzz),$(FUZZ_BIN))
 	BUILD=$(BUILD) sh tests/run
 
 bench: all
