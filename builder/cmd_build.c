@@ -26,7 +26,9 @@ static const char help_head[] =
 	"\n"
 	"Write an initramfs image holding ramforge-init, the modules `ramforge deps` prints\n"
 	"for the same SELECTION, the depmod indexes for exactly those modules, the sysroot's\n"
-	"modprobe.d files and a load plan. IMAGE defaults to SYSROOT/boot/initramfs-KVER.img.\n"
+	"modprobe.d files and a load plan. IMAGE defaults to SYSROOT/boot/initrd.img-KVER on\n"
+	"Debian and its derivatives, SYSROOT/boot/initramfs-KVER.img elsewhere (image= in\n"
+	"ramforge.conf overrides; %k is KVER).\n"
 	"The image is written to a temporary file beside IMAGE, synced, then renamed over it:\n"
 	"a failed or interrupted build leaves the old image and its backups untouched.\n"
 	"\n"
@@ -132,10 +134,55 @@ static int lock_timeout(const char *arg, int *secs, struct rf_err *err)
 	return 0;
 }
 
+/* image= of ramforge.conf with %k the kernel version (a literal % as %%). */
+static char *expand_image(const char *root, const char *tmpl, const char *kver)
+{
+	size_t cap = strlen(root) + strlen(tmpl) + 1, n;
+	char *out, *grown;
+
+	for (const char *p = tmpl; (p = strstr(p, "%k")); p += 2)
+		cap += strlen(kver);
+	out = malloc(cap);
+	if (!out)
+		return NULL;
+	n = (size_t)sprintf(out, "%s", root);
+	for (const char *p = tmpl; *p; p++) {
+		if (p[0] == '%' && p[1] == 'k')
+			n += (size_t)sprintf(out + n, "%s", kver), p++;
+		else if (p[0] == '%' && p[1] == '%')
+			out[n++] = '%', p++;
+		else
+			out[n++] = *p;
+	}
+	out[n] = '\0';
+	grown = realloc(out, n + 1);
+	return grown ? grown : out;
+}
+
+static bool exists_in(const char *root, const char *rel)
+{
+	char *p = rf_strdupf("%s/%s", root, rel);
+	bool yes = p && access(p, F_OK) == 0;
+
+	free(p);
+	return yes;
+}
+
+/* The image the boot loader loads: image= from ramforge.conf; else Debian's and its
+ * derivatives' /boot/initrd.img-KVER (etc/debian_version, or that image already exists);
+ * else /boot/initramfs-KVER.img (RHEL, Fedora, Arch, kernel-install). */
 static char *default_image(const struct rf_select *s)
 {
-	return rf_strdupf("%s/boot/initramfs-%s.img",
-			  strcmp(s->sysroot, "/") == 0 ? "" : s->sysroot, s->kver);
+	const char *root = strcmp(s->sysroot, "/") == 0 ? "" : s->sysroot;
+	char *debian = rf_strdupf("boot/initrd.img-%s", s->kver);
+	bool is_debian = debian && (exists_in(root, "etc/debian_version") || exists_in(root, debian));
+
+	free(debian);
+	if (s->conf.image)
+		return expand_image(root, s->conf.image, s->kver);
+	if (is_debian)
+		return rf_strdupf("%s/boot/initrd.img-%s", root, s->kver);
+	return rf_strdupf("%s/boot/initramfs-%s.img", root, s->kver);
 }
 
 static uint64_t manifest_bytes(const struct rf_manifest *m)
@@ -167,7 +214,8 @@ static void show_progress(void *data, uint64_t done, uint64_t total)
 
 /* Write the archive through the installer: nothing replaces IMAGE unless all of it worked. */
 static int write_image(const struct rf_manifest *m, const struct rf_archive_opts *a,
-		       const struct rf_install_opts *io, struct rf_err *err)
+		       const struct rf_install_opts *io, struct rf_install_report *rep,
+		       struct rf_err *err)
 {
 	struct rf_install *ins = NULL;
 	double t0 = rf_now();
@@ -189,7 +237,20 @@ static int write_image(const struct rf_manifest *m, const struct rf_archive_opts
 		return rf_install_fail(ins, (int)bytes, err);
 	rf_info("archive: %lld bytes (%s) in %.0f ms", (long long)bytes,
 		rf_compress_name(a->compress), (rf_now() - t0) * 1000);
-	return rf_install_commit(ins, err);
+	return rf_install_commit(ins, rep, err);
+}
+
+/* -v: which file this build changed, and what became of the old one. */
+static void tell_installed(const char *image, const struct rf_install_report *rep)
+{
+	if (rep->unchanged)
+		rf_info("%s is unchanged: the new image is byte-identical; no backup made", image);
+	else if (rep->replaced && rep->backup[0])
+		rf_info("replaced %s; the old image is now %s", image, rep->backup);
+	else if (rep->replaced)
+		rf_info("replaced %s (no backup kept)", image);
+	else
+		rf_info("wrote %s", image);
 }
 
 static int build(const struct rf_opts *o, struct rf_err *err)
@@ -199,6 +260,7 @@ static int build(const struct rf_opts *o, struct rf_err *err)
 	struct rf_manifest m = { 0 };
 	struct rf_archive_opts a = { 0 };
 	struct rf_install_opts io = { 0 };
+	struct rf_install_report rep;
 	char *image = NULL, *init = NULL;
 	double t0 = rf_now();
 	int r, lock_secs;
@@ -240,9 +302,9 @@ static int build(const struct rf_opts *o, struct rf_err *err)
 				       /* zstd packs modules about 4:1; none packs nothing */
 				       .size_hint = manifest_bytes(&m) /
 						    (a.compress == RF_COMPRESS_NONE ? 1 : 4) };
-	r = write_image(&m, &a, &io, err);
+	r = write_image(&m, &a, &io, &rep, err);
 	if (r >= 0)
-		rf_info("wrote %s", image);
+		tell_installed(image, &rep);
 out:
 	if (r < 0 && !err->msg[0])
 		rf_fail(err, r, "build failed: %s", strerror(-r));

@@ -16,7 +16,7 @@
 
 extern const char rf_default_conf[];
 
-#define KNOWN_KEYS "add_drivers, force_drivers, omit_drivers, compress, compress_level, backups, hostonly"
+#define KNOWN_KEYS "add_drivers, force_drivers, omit_drivers, compress, compress_level, backups, hostonly, image"
 
 /* One parsed `key=value` line. */
 struct assign {
@@ -258,6 +258,16 @@ static int apply_scalar(struct rf_conf *conf, const struct assign *a, const char
 				       where, line, v);
 		return set_string(&conf->compress, v);
 	}
+	if (key_is(a, "image")) {
+		if (*v && v[0] != '/')
+			return rf_fail(err, -EINVAL, "%s:%d: image=\"%s\": expected an absolute path (%%k stands for the kernel version)",
+				       where, line, v);
+		if (!*v) {
+			rf_freep(&conf->image);
+			return 0;
+		}
+		return set_string(&conf->image, v);
+	}
 	if (key_is(a, "hostonly")) {
 		if (strcmp(v, "yes") && strcmp(v, "no"))
 			return rf_fail(err, -EINVAL, "%s:%d: hostonly=\"%s\": expected yes or no", where, line, v);
@@ -402,6 +412,7 @@ void rf_conf_free(struct rf_conf *conf)
 	list_clear(&conf->omit_drivers);
 	free(conf->compress);
 	free(conf->hostonly);
+	free(conf->image);
 	memset(conf, 0, sizeof(*conf));
 	conf->compress_level = -1;
 }

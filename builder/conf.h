@@ -34,6 +34,7 @@ struct rf_conf {
 	int compress_level;                /* -1: the compressor's ramforge default */
 	int backups;                       /* backups kept per image; default 3 */
 	char *hostonly;                    /* "no" or "yes"; never NULL after load */
+	char *image; /* the default IMAGE inside the sysroot, %k the kernel version; NULL: by convention */
 };
 
 /* Initialise to the built-in defaults (parses the compiled-in conf/ramforge.conf). */

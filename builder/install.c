@@ -398,12 +398,12 @@ static void random_name(char *buf, size_t len)
 /* Open the temporary file: unnamed if the filesystem can, else a hidden name, O_EXCL. */
 static int open_tmp(struct rf_install *ins, struct rf_err *err)
 {
-	ins->fd = openat(ins->dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	ins->fd = openat(ins->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	for (int tries = 0; ins->fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL || errno == EEXIST) &&
 			    tries < 100; tries++) {
 		random_name(ins->tmp, sizeof(ins->tmp));
 		sig_watch(sig_tmp, &sig_have_tmp, ins, ins->tmp);
-		ins->fd = openat(ins->dirfd, ins->tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+		ins->fd = openat(ins->dirfd, ins->tmp, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
 	}
 	if (ins->fd < 0) {
 		int e = errno;
@@ -739,12 +739,55 @@ static int after_rename(struct rf_install *ins, struct rf_err *err)
 	return 0;
 }
 
-int rf_install_commit(struct rf_install *ins, struct rf_err *err)
+/* Do the temporary file and IMAGE hold the same bytes? A rebuild with nothing changed then
+ * leaves /boot alone: no rename, no backup pushing an older one out. */
+static bool same_as_old(const struct rf_install *ins)
+{
+	char a[65536], b[65536];
+	struct stat st, nst;
+	bool same = false;
+	int old;
+
+	if (!ins->had_image || fstat(ins->fd, &nst) < 0)
+		return false;
+	old = openat(ins->dirfd, ins->base, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (old < 0)
+		return false;
+	if (fstat(old, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == nst.st_size) {
+		off_t off = 0;
+		ssize_t n;
+
+		same = true;
+		while (same && (n = pread(old, a, sizeof(a), off)) > 0)
+			same = pread(ins->fd, b, (size_t)n, off) == n && memcmp(a, b, (size_t)n) == 0,
+			off += n;
+		same = same && n == 0 && off == st.st_size;
+	}
+	close(old);
+	return same;
+}
+
+static void report(struct rf_install_report *rep, const struct rf_install *ins, bool unchanged)
+{
+	if (!rep)
+		return;
+	*rep = (struct rf_install_report){ .unchanged = unchanged, .replaced = !unchanged && ins->had_image };
+	if (ins->bak && !unchanged)
+		snprintf(rep->backup, sizeof(rep->backup), "%s%s%s", strcmp(ins->dir, ".") ? ins->dir : "",
+			 strcmp(ins->dir, ".") ? "/" : "", ins->bak);
+}
+
+int rf_install_commit(struct rf_install *ins, struct rf_install_report *rep, struct rf_err *err)
 {
 	int r, pending;
 
 	if (fsync(ins->fd) < 0)
 		return fail_abort(ins, -errno, err, "writing %s failed: %s", ins->image, strerror(errno));
+	if (ins->force && same_as_old(ins)) {
+		report(rep, ins, true);
+		rf_install_abort(ins);
+		return 0;
+	}
 	r = name_tmp(ins, err);
 	if (r >= 0 && making_backup(ins))
 		r = make_backup(ins, err);
@@ -759,6 +802,7 @@ int rf_install_commit(struct rf_install *ins, struct rf_err *err)
 	r = after_rename(ins, err);
 	if (ins->force && ins->backup)
 		prune_backups(ins);
+	report(rep, ins, false);
 	pending = sig_pending;
 	install_free(ins);
 	if (pending)

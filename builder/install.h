@@ -55,9 +55,17 @@ int rf_install_begin(struct rf_install **out, const struct rf_install_opts *o, s
 /* The temporary file to write the image into (borrowed). */
 int rf_install_fd(const struct rf_install *ins);
 
+/* What a commit did, for the caller to tell the user. */
+struct rf_install_report {
+	bool unchanged;    /* the new image equals IMAGE byte for byte: IMAGE was left alone */
+	bool replaced;     /* an older IMAGE was replaced */
+	char backup[4096]; /* the backup made of it ("" when none), a path like IMAGE's */
+};
+
 /* fsync, backup (hard link, or a copy where the filesystem has none), rename over IMAGE, fsync
- * the directory, prune backups beyond keep. Consumes ins, success or not. */
-int rf_install_commit(struct rf_install *ins, struct rf_err *err);
+ * the directory, prune backups beyond keep. When the new image is byte-identical to IMAGE,
+ * nothing is renamed and no backup is made. rep may be NULL. Consumes ins, success or not. */
+int rf_install_commit(struct rf_install *ins, struct rf_install_report *rep, struct rf_err *err);
 
 /* Remove the temporary file, leave IMAGE as it was, unlock. Consumes ins; NULL is fine. */
 void rf_install_abort(struct rf_install *ins);

@@ -106,7 +106,7 @@ static void test_syntax(void)
 static void test_errors(void)
 {
 	expect_error("\nfoo=\"x\"\n", "etc/ramforge.conf:2: unknown key \"foo\" (known: add_drivers, force_drivers, "
-					 "omit_drivers, compress, compress_level, backups, hostonly)",
+					 "omit_drivers, compress, compress_level, backups, hostonly, image)",
 		     "unknown key");
 	expect_error("add_drivers=\"a b\n", "etc/ramforge.conf:1: unterminated quote \"", "unterminated double quote");
 	expect_error("#\nadd_drivers='a\n", "etc/ramforge.conf:2: unterminated quote '", "unterminated single quote");
@@ -151,6 +151,9 @@ static void test_errors(void)
 		     "negative backups");
 	expect_error("backups=3x\n", "etc/ramforge.conf:1: backups=\"3x\": expected a number >= 0", "backups not a number");
 	expect_error("hostonly=maybe\n", "etc/ramforge.conf:1: hostonly=\"maybe\": expected yes or no", "bad hostonly");
+	expect_error("image=boot/x.img\n",
+		     "etc/ramforge.conf:1: image=\"boot/x.img\": expected an absolute path (%k stands for the kernel version)",
+		     "relative image");
 }
 
 static void write_file(const char *rel, const char *text)

@@ -102,7 +102,7 @@ static int install_o(const struct rf_install_opts *o, const char *text, struct r
 		return r;
 	if (write(rf_install_fd(ins), text, strlen(text)) != (ssize_t)strlen(text))
 		return rf_install_fail(ins, -EIO, err);
-	return rf_install_commit(ins, err);
+	return rf_install_commit(ins, NULL, err);
 }
 
 static int install(const char *image, bool force, bool backup, int keep, const char *text, struct rf_err *err)
@@ -581,7 +581,7 @@ static void test_ignored_signal(int sig, const char *name)
 			_exit(1);
 		if (write(rf_install_fd(ins), "new", 3) != 3 || write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
 			_exit(2);
-		if (rf_install_commit(ins, &err) < 0)
+		if (rf_install_commit(ins, NULL, &err) < 0)
 			_exit(3);
 		sigaction(sig, NULL, &sa);
 		_exit(sa.sa_handler == SIG_IGN ? 0 : 4);
