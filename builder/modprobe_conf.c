@@ -5,10 +5,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <libkmod.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "input.h"
@@ -153,11 +155,22 @@ int rf_modprobe_conf_load(struct rf_modprobe_conf *c, const char *sysroot, struc
 	return r;
 }
 
-/* Remove the private copy: its files, then the directory. */
+/* Remove the private copy: its files, the modprobe.d directories and their parents, itself. */
 static void remove_copy(const struct rf_modprobe_conf *c, const char *dir, int dfd)
 {
+	char sub[64], *slash;
+
 	for (size_t i = 0; i < c->nfiles; i++)
-		unlinkat(dfd, strrchr(c->files[i].path, '/') + 1, 0);
+		unlinkat(dfd, c->files[i].path, 0);
+	for (size_t i = 0; modprobe_dirs[i]; i++) {
+		snprintf(sub, sizeof(sub), "%s", modprobe_dirs[i]);
+		do {
+			unlinkat(dfd, sub, AT_REMOVEDIR); /* fails harmlessly when absent or in use */
+			slash = strrchr(sub, '/');
+			if (slash)
+				*slash = '\0';
+		} while (slash);
+	}
 	close(dfd);
 	rmdir(dir);
 }
@@ -177,28 +190,34 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* Each effective file under its own name in dir (the names are unique: a name hides its
- * namesakes in later directories), so kmod's name order is the same. */
-static int write_copy(const struct rf_modprobe_conf *c, int dfd)
+/* DIR/REL with REL's parent directories made (REL is "etc/modprobe.d/NAME": no "..", no link). */
+static int put_file(int dfd, const char *rel, const char *text, size_t len)
 {
-	int r = 0;
+	char sub[PATH_MAX];
+	int fd, r;
 
-	for (size_t i = 0; r >= 0 && i < c->nfiles; i++) {
-		const char *base = strrchr(c->files[i].path, '/') + 1;
-		int fd = openat(dfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-
-		r = fd < 0 ? -errno : write_all(fd, c->files[i].text, c->files[i].len);
-		if (fd >= 0 && close(fd) < 0 && r >= 0)
-			r = -errno;
+	snprintf(sub, sizeof(sub), "%s", rel);
+	for (char *p = strchr(sub, '/'); p; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		if (mkdirat(dfd, sub, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
 	}
+	fd = openat(dfd, rel, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, text, len);
+	if (close(fd) < 0 && r >= 0)
+		r = -errno;
 	return r;
 }
 
-/* A private directory (mkdtemp: mode 0700) holding the copy; its fd in *dfd. */
+/* A private directory (mkdtemp: mode 0700) with each effective file at its own relative path
+ * (so libkmod's messages name it), hidden names already left out; its fd in *dfd. */
 static int make_copy(const struct rf_modprobe_conf *c, char **dir, int *dfd, struct rf_err *err)
 {
 	const char *tmp = getenv("TMPDIR");
-	int r;
+	int r = 0;
 
 	if (!tmp || !*tmp)
 		tmp = "/tmp";
@@ -211,7 +230,10 @@ static int make_copy(const struct rf_modprobe_conf *c, char **dir, int *dfd, str
 		return rf_fail(err, r, "cannot make a private directory in %s for libkmod: %s", tmp, strerror(-r));
 	}
 	*dfd = open(*dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	r = *dfd < 0 ? -errno : write_copy(c, *dfd);
+	if (*dfd < 0)
+		r = -errno;
+	for (size_t i = 0; r >= 0 && i < c->nfiles; i++)
+		r = put_file(*dfd, c->files[i].path, c->files[i].text, c->files[i].len);
 	if (r >= 0)
 		return 0;
 	rf_fail(err, r, "cannot copy the modprobe.d files into %s for libkmod: %s", *dir, strerror(-r));
@@ -223,22 +245,43 @@ static int make_copy(const struct rf_modprobe_conf *c, char **dir, int *dfd, str
 	return r;
 }
 
+/* The copy's modprobe.d directories, in kmod's order, NULL-terminated (paths[] has room for
+ * all of them). No name is in two of them, so kmod's merge by name gives c's order. */
+static int copy_dirs(const char *dir, const char **paths, char **owned)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; modprobe_dirs[i]; i++) {
+		owned[i] = rf_strdupf("%s/%s", dir, modprobe_dirs[i]);
+		if (!owned[i])
+			return -ENOMEM;
+		paths[n++] = owned[i];
+	}
+	paths[n] = NULL;
+	return 0;
+}
+
 int rf_modprobe_conf_kmod_new(const struct rf_modprobe_conf *c, const char *kmoddir,
 			      struct kmod_ctx **ctx, struct rf_err *err)
 {
-	static const char *const none[] = { NULL };
-	const char *paths[2] = { NULL, NULL };
-	char *dir = NULL;
+	enum { N = sizeof(modprobe_dirs) / sizeof(modprobe_dirs[0]) };
+	const char *paths[N] = { NULL };
+	char *dir = NULL, *owned[N] = { NULL };
 	int dfd = -1, r = c->nfiles ? make_copy(c, &dir, &dfd, err) : 0;
 
-	if (r < 0)
-		return r;
-	paths[0] = dir;
-	/* kmod_new parses the configuration at once: the copy can go right after. */
-	*ctx = kmod_new(kmoddir, dir ? paths : none);
+	if (r >= 0 && dir && copy_dirs(dir, paths, owned) < 0)
+		r = rf_fail(err, -ENOMEM, "out of memory");
+	/* kmod_new parses the configuration at once: the copy can go right after. A missing
+	 * directory among paths is skipped by kmod. */
+	if (r >= 0)
+		*ctx = kmod_new(kmoddir, paths);
 	if (dir)
 		remove_copy(c, dir, dfd);
+	for (size_t i = 0; i < N; i++)
+		free(owned[i]);
 	free(dir);
+	if (r < 0)
+		return r;
 	return *ctx ? 0 : rf_fail(err, -ENOMEM, "cannot open the module tree %s with libkmod", kmoddir);
 }
 

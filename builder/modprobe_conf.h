@@ -42,9 +42,10 @@ int rf_modprobe_conf_load(struct rf_modprobe_conf *c, const char *sysroot, struc
 
 struct kmod_ctx;
 /* kmod_new(kmoddir) configured with exactly c's files: their bytes are written into a private
- * temporary directory (mkdtemp, 0700, under TMPDIR or /tmp; same file names, so kmod's
- * name order holds), which is removed once kmod_new has parsed it. libkmod so never opens a
- * sysroot path itself (it would follow links out of the sysroot). -errno with message. */
+ * temporary directory (mkdtemp, 0700, under TMPDIR or /tmp; each at its own relative path,
+ * so kmod's name order holds and its messages name the file), which is removed once kmod_new
+ * has parsed it. libkmod so never opens a sysroot path itself (it would follow links out of
+ * the sysroot). -errno with message. */
 int rf_modprobe_conf_kmod_new(const struct rf_modprobe_conf *c, const char *kmoddir,
 			      struct kmod_ctx **ctx, struct rf_err *err);
 

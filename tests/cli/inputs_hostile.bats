@@ -222,3 +222,12 @@ host_and_sysroot_copies() {
 	(cd "$BATS_TEST_TMPDIR/x" && zstd -dc "$BATS_TEST_TMPDIR/x.img" | cpio -idm --quiet 2> /dev/null)
 	cmp "$BATS_TEST_TMPDIR/x/lib/modules/$K/$f" "$S/lib/modules/$K/elsewhere/${f##*/}"
 }
+
+@test "libkmod reads a private copy: its messages name the file's path, and the copy is removed" {
+	mkdir -p "$S/lib/modprobe.d" "$BATS_TEST_TMPDIR/tmp"
+	printf 'bogus line\n' > "$S/lib/modprobe.d/bad.conf"
+	TMPDIR=$BATS_TEST_TMPDIR/tmp rf20 deps --sysroot "$S" --kver "$K" chain_a
+	[[ $status -eq 0 ]] || fail "deps failed: $err"
+	has_line "$err" 'lib/modprobe\.d/bad\.conf line 1: ignoring bad line'
+	[[ -z $(ls -A "$BATS_TEST_TMPDIR/tmp") ]] || fail "left behind: $(ls -A "$BATS_TEST_TMPDIR/tmp")"
+}
