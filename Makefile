@@ -6,11 +6,11 @@ BUILD    ?= build
 PREFIX   ?= /usr/local
 VERSION  := 0.1.0
 CC       ?= cc
-PKGS     := libkmod libzstd liblzma liblz4 zlib
-# libarchive, lz4, zlib and bzip2 are linked statically: only a little of each is used, and
-# every extra shared object (libarchive's drags in libxml2, ICU and libstdc++) costs each run
+PKGS     := libkmod libzstd liblzma liblz4 zlib libelf
+# libarchive, lz4, zlib, bzip2 and libelf are linked statically: only a little of each is used,
+# and every extra shared object (libarchive's drags in libxml2, ICU and libstdc++) costs each run
 # of `ramforge deps` its loading and relocation time. libkmod already loads zstd and lzma.
-STATIC_LIBS := -Wl,-Bstatic -larchive -lbz2 $(shell pkg-config --libs liblz4 zlib) -Wl,-Bdynamic
+STATIC_LIBS := -Wl,-Bstatic -larchive -lbz2 $(shell pkg-config --libs libelf liblz4 zlib) -Wl,-Bdynamic
 DYN_PKGS    := libkmod libzstd liblzma
 WARN     := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wformat=2 -Wvla
 CFLAGS   ?= -O2 -g
@@ -75,6 +75,17 @@ $(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJ)
 $(BUILD)/san/unit/%: tests/unit/%.c $(SAN_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN) $(RF_CFLAGS) -Itests/unit -o $@ $^ $(RF_LIBS)
+
+# Test-only programs (tests/tools/*.c) over the library, plain and sanitized, for the CLI tests.
+TOOL_SRC := $(wildcard tests/tools/*.c)
+CHECK_DEPS += $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC)) \
+	$(patsubst tests/tools/%.c,$(BUILD)/san/tools/%,$(TOOL_SRC))
+$(BUILD)/tools/%: tests/tools/%.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(RF_CFLAGS) -o $@ $^ $(RF_LIBS)
+$(BUILD)/san/tools/%: tests/tools/%.c $(SAN_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) $(RF_CFLAGS) -o $@ $^ $(RF_LIBS)
 
 # deb: the Debian package (pkg/), from a build with PREFIX=/usr in $(BUILD)/deb, so the
 # program looks for its init in /usr/lib/ramforge. Tested by the CLI tests (its contents) and
