@@ -1,45 +1,26 @@
 // SPDX-License-Identifier: MIT
 /* The ELF dependency closure of programs inside a sysroot, found as ld.so would; see elfdeps.h.
- * Paths are resolved by hand, one component at a time from the sysroot's root, so that every
- * symlink met is known (and kept) and none leads out. */
+ * The objects of one program form a map like ld.so's (struct ns), searched breadth first. */
 #include "elfdeps.h"
 
-#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <fnmatch.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "elfobj.h"
 #include "input.h"
+#include "ldconf.h"
+#include "rootpath.h"
 #include "strmap.h"
 
-#define MAX_LINKS 40         /* symlinks in one resolution, as the kernel */
-#define MAX_INCLUDE_DEPTH 16 /* nested ld.so.conf includes */
-#define MAX_SCRIPT_DEPTH 4   /* #! interpreters that are scripts themselves, as the kernel */
+#define MAX_SCRIPT_DEPTH 4 /* #! interpreters that are scripts themselves, as the kernel */
 #define NONE SIZE_MAX
-#define LD_SO_CONF "/etc/ld.so.conf"
 #define LD_SO_CACHE "/etc/ld.so.cache"
-
-/* One path's resolution inside the sysroot (cached by the path as asked). */
-struct res {
-	char *real; /* no symlinks in it: "/usr/lib/x86_64-linux-gnu/libc.so.6"; NULL on error */
-	int err;    /* errno of the failure, else 0 */
-	bool dir;
-	size_t *links; /* indices into rf_elfdeps.links: the symlinks met, in order */
-	size_t nlinks, cap;
-};
-
-struct link {
-	char *path, *target;
-};
 
 /* One file read (cached by real path): the object, or why it could not be read. */
 struct obj {
@@ -59,20 +40,16 @@ struct arch {
 
 struct rf_elfdeps {
 	char *root; /* NULL for the host */
-	int rootfd;
+	struct rf_rootpath *rp;
 	unsigned flags;
-	struct rf_strmap res;  /* path -> struct res */
 	struct rf_strmap objs; /* real path -> struct obj */
-	struct rf_strmap linkidx; /* link path -> index + 1 */
-	struct link *links;
-	size_t nlinks, linkcap;
 	struct rf_strv conf; /* the directories of etc/ld.so.conf, in order */
 	bool conf_loaded;
-	struct arch *arches;
+	struct arch **arches; /* each allocated once: pointers to them stay valid */
 	size_t narches, archcap;
 	struct rf_elfobj blank; /* add_soname's loader: the first program's class, nothing else */
 	bool have_blank;
-	const struct res **pending; /* what the add in progress found, committed when it succeeds */
+	const struct rf_rootpath_res **pending; /* what the add in progress found, committed when it succeeds */
 	size_t npending, pendcap;
 	bool pending_cache;
 	struct rf_strmap entryset; /* paths of entries */
@@ -81,201 +58,9 @@ struct rf_elfdeps {
 	bool sorted;
 };
 
-/* ---- paths inside the sysroot ---- */
-
-static char *next_component(char **rest)
-{
-	char *p = *rest + strspn(*rest, "/"), *end;
-
-	if (!*p)
-		return NULL;
-	end = p + strcspn(p, "/");
-	*rest = *end ? end + 1 : end;
-	*end = '\0';
-	return p;
-}
-
-static int link_index(struct rf_elfdeps *d, const char *path, const char *target, size_t *idx)
-{
-	void *v = rf_strmap_get(&d->linkidx, path);
-	struct link *l;
-
-	if (v) {
-		*idx = (size_t)(uintptr_t)v - 1;
-		return 0;
-	}
-	if (rf_grow(&d->links, &d->linkcap, d->nlinks, sizeof(*d->links), 64) < 0)
-		return -ENOMEM;
-	l = &d->links[d->nlinks];
-	l->path = strdup(path);
-	l->target = strdup(target);
-	if (!l->path || !l->target || rf_strmap_put(&d->linkidx, path, (void *)(uintptr_t)(d->nlinks + 1)) < 0) {
-		free(l->path);
-		free(l->target);
-		return -ENOMEM;
-	}
-	*idx = d->nlinks++;
-	return 0;
-}
-
-static int res_add_link(struct res *r, size_t idx)
-{
-	if (rf_grow(&r->links, &r->cap, r->nlinks, sizeof(*r->links), 4) < 0)
-		return -ENOMEM;
-	r->links[r->nlinks++] = idx;
-	return 0;
-}
-
-/* The walk's state: cur is the real path so far ("" for the root), rest what is left. */
-struct walk {
-	char cur[PATH_MAX];
-	char *buf, *rest;
-	int hops;
-};
-
-/* Follow the symlink cur (text target): the rest of the walk goes on from its directory. */
-static int follow(struct rf_elfdeps *d, struct walk *w, const char *target, struct res *out)
-{
-	size_t idx;
-	char *joined;
-
-	if (++w->hops > MAX_LINKS)
-		return -ELOOP;
-	if (link_index(d, w->cur, target, &idx) < 0 || res_add_link(out, idx) < 0)
-		return -ENOMEM;
-	joined = rf_strdupf("%s/%s", target, w->rest);
-	if (!joined)
-		return -ENOMEM;
-	if (strlen(joined) >= PATH_MAX) {
-		free(joined);
-		return -ENAMETOOLONG;
-	}
-	free(w->buf);
-	w->buf = w->rest = joined;
-	if (target[0] == '/')
-		w->cur[0] = '\0';
-	else
-		*strrchr(w->cur, '/') = '\0';
-	return 0;
-}
-
-/* One component c: step into it, or follow it. */
-static int walk_step(struct rf_elfdeps *d, struct walk *w, const char *c, struct res *out)
-{
-	size_t len = strlen(w->cur);
-	char target[PATH_MAX];
-	struct stat st;
-	ssize_t n;
-
-	if (strcmp(c, "..") == 0) {
-		char *s = strrchr(w->cur, '/');
-
-		if (s)
-			*s = '\0';
-		return 0;
-	}
-	if (len + 1 + strlen(c) >= sizeof(w->cur))
-		return -ENAMETOOLONG;
-	w->cur[len] = '/';
-	strcpy(w->cur + len + 1, c);
-	if (fstatat(d->rootfd, w->cur + 1, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
-	if (!S_ISLNK(st.st_mode)) {
-		out->dir = S_ISDIR(st.st_mode);
-		return 0;
-	}
-	n = readlinkat(d->rootfd, w->cur + 1, target, sizeof(target));
-	if (n < 0)
-		return -errno;
-	if ((size_t)n >= sizeof(target))
-		return -ENAMETOOLONG;
-	target[n] = '\0';
-	return follow(d, w, target, out);
-}
-
-/* Resolve path (absolute), or from the directory `from` when path is relative. */
-static int walk(struct rf_elfdeps *d, const struct res *from, const char *path, struct res *out)
-{
-	struct walk w = { .buf = strdup(path) };
-	char *c;
-	int r = 0;
-
-	if (!w.buf)
-		return -ENOMEM;
-	w.rest = w.buf;
-	out->dir = true;
-	if (from && path[0] != '/') {
-		snprintf(w.cur, sizeof(w.cur), "%s", strcmp(from->real, "/") ? from->real : "");
-		for (size_t i = 0; i < from->nlinks && r == 0; i++)
-			r = res_add_link(out, from->links[i]);
-	}
-	while (r == 0 && (c = next_component(&w.rest))) {
-		if (!out->dir)
-			r = -ENOTDIR;
-		else if (strcmp(c, ".") != 0)
-			r = walk_step(d, &w, c, out);
-	}
-	free(w.buf);
-	if (r == -ENOMEM)
-		return r;
-	out->err = -r;
-	if (r == 0 && !(out->real = strdup(w.cur[0] ? w.cur : "/")))
-		return -ENOMEM;
-	return 0;
-}
-
-static void res_free(struct res *r)
-{
-	if (r) {
-		free(r->real);
-		free(r->links);
-		free(r);
-	}
-}
-
-/* The resolution of path (absolute), cached; a directory's resolution serves all its files. */
-static int resolve(struct rf_elfdeps *d, const char *path, const struct res **out)
-{
-	struct res *r = rf_strmap_get(&d->res, path);
-	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
-	const struct res *parent = NULL;
-	int e = 0;
-
-	if (r) {
-		*out = r;
-		return 0;
-	}
-	if (!(r = calloc(1, sizeof(*r))))
-		return -ENOMEM;
-	if (strlen(path) >= PATH_MAX) {
-		r->err = ENAMETOOLONG;
-	} else if (slash && *base && strcmp(base, ".") && strcmp(base, "..")) {
-		char *dir = slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
-
-		e = dir ? resolve(d, dir, &parent) : -ENOMEM;
-		free(dir);
-		if (e == 0 && parent->err)
-			r->err = parent->err;
-		else if (e == 0 && !parent->dir)
-			r->err = ENOTDIR;
-		else if (e == 0)
-			e = walk(d, parent, base, r);
-	} else {
-		e = walk(d, NULL, path, r);
-	}
-	if (e == 0)
-		e = rf_strmap_put(&d->res, path, r);
-	if (e < 0) {
-		res_free(r);
-		return e;
-	}
-	*out = r;
-	return 0;
-}
-
 /* ---- files read ---- */
 
-static int load(struct rf_elfdeps *d, const struct res *res, const struct obj **out)
+static int load(struct rf_elfdeps *d, const struct rf_rootpath_res *res, const struct obj **out)
 {
 	struct obj *o = rf_strmap_get(&d->objs, res->real);
 	unsigned flags = d->flags & RF_ELFDEPS_NO_DLOPEN ? RF_ELFOBJ_NO_NOTES : 0;
@@ -331,9 +116,9 @@ static const struct {
 
 static bool is_dir(struct rf_elfdeps *d, const char *path)
 {
-	const struct res *r;
+	const struct rf_rootpath_res *r;
 
-	return resolve(d, path, &r) == 0 && !r->err && r->dir;
+	return rf_rootpath_resolve(d->rp, path, &r) == 0 && !r->err && r->dir;
 }
 
 static int arch_init(struct rf_elfdeps *d, struct arch *a)
@@ -357,153 +142,33 @@ static int arch_init(struct rf_elfdeps *d, struct arch *a)
 	return r < 0 || !a->lib ? -ENOMEM : 0;
 }
 
+static void arch_free(struct arch *a)
+{
+	free(a->lib);
+	rf_strv_clear(&a->defaults);
+	free(a);
+}
+
 static int arch_of(struct rf_elfdeps *d, const struct rf_elfobj *o, struct arch **out)
 {
 	struct arch *a;
 
 	for (size_t i = 0; i < d->narches; i++)
-		if (d->arches[i].cls == o->cls && d->arches[i].machine == o->machine) {
-			*out = &d->arches[i];
+		if (d->arches[i]->cls == o->cls && d->arches[i]->machine == o->machine) {
+			*out = d->arches[i];
 			return 0;
 		}
-	if (rf_grow(&d->arches, &d->archcap, d->narches, sizeof(*d->arches), 2) < 0)
+	if (rf_grow(&d->arches, &d->archcap, d->narches, sizeof(*d->arches), 2) < 0 ||
+	    !(a = calloc(1, sizeof(*a))))
 		return -ENOMEM;
-	a = &d->arches[d->narches++];
-	*a = (struct arch){ .cls = o->cls, .machine = o->machine };
+	a->cls = o->cls, a->machine = o->machine;
+	if (arch_init(d, a) < 0) {
+		arch_free(a);
+		return -ENOMEM;
+	}
+	d->arches[d->narches++] = a;
 	*out = a;
-	return arch_init(d, a);
-}
-
-static int conf_file(struct rf_elfdeps *d, const char *path, int depth, struct rf_err *err);
-
-static bool has_glob(const char *s)
-{
-	return strpbrk(s, "*?[") != NULL;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Append DIR/NAME to out for each name in the sysroot's directory dir matching pattern. */
-static int glob_dir(struct rf_elfdeps *d, const char *dir, const char *pattern, struct rf_strv *out)
-{
-	const struct res *r;
-	struct rf_strv names = { 0 };
-	struct dirent *de;
-	DIR *dh;
-	int fd, e = resolve(d, *dir ? dir : "/", &r);
-
-	if (e < 0 || r->err || !r->dir)
-		return e;
-	fd = openat(d->rootfd, strcmp(r->real, "/") ? r->real + 1 : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || !(dh = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
-		return 0; /* as glob(3): an unreadable directory matches nothing */
-	}
-	while (e == 0 && (de = readdir(dh)))
-		if (fnmatch(pattern, de->d_name, FNM_PERIOD) == 0)
-			e = rf_strv_push(&names, de->d_name);
-	closedir(dh);
-	if (names.n)
-		qsort(names.v, names.n, sizeof(*names.v), cmp_str);
-	for (size_t i = 0; e == 0 && i < names.n; i++)
-		e = rf_strv_pushf(out, "%s/%s", dir, names.v[i]);
-	rf_strv_clear(&names);
-	return e;
-}
-
-/* The paths of the sysroot matching the absolute pattern, sorted as glob(3) would. */
-static int glob_root(struct rf_elfdeps *d, const char *pattern, struct rf_strv *out)
-{
-	struct rf_strv cur = { 0 }, next = { 0 };
-	char *buf = strdup(pattern), *rest = buf, *c;
-	int e = buf ? rf_strv_push(&cur, "") : -ENOMEM;
-
-	while (e == 0 && (c = next_component(&rest))) {
-		for (size_t i = 0; e == 0 && i < cur.n; i++)
-			e = has_glob(c) ? glob_dir(d, cur.v[i], c, &next) : rf_strv_pushf(&next, "%s/%s", cur.v[i], c);
-		rf_strv_clear(&cur);
-		cur = next;
-		next = (struct rf_strv){ 0 };
-	}
-	for (size_t i = 0; e == 0 && i < cur.n; i++)
-		if (*cur.v[i])
-			e = rf_strv_push(out, cur.v[i]);
-	rf_strv_clear(&cur);
-	free(buf);
-	return e;
-}
-
-static int conf_include(struct rf_elfdeps *d, const char *from, const char *pattern, int depth,
-			struct rf_err *err)
-{
-	struct rf_strv files = { 0 };
-	char *full;
-	int r;
-
-	if (depth >= MAX_INCLUDE_DEPTH)
-		return rf_fail(err, -ELOOP, "%s: includes nested more than %d deep", from, MAX_INCLUDE_DEPTH);
-	full = pattern[0] == '/' ? strdup(pattern)
-				 : rf_strdupf("%.*s/%s", (int)(strrchr(from, '/') - from), from, pattern);
-	r = full ? glob_root(d, full, &files) : -ENOMEM;
-	for (size_t i = 0; r == 0 && i < files.n; i++)
-		r = conf_file(d, files.v[i], depth + 1, err);
-	if (r == -ENOMEM)
-		rf_fail(err, r, "%s: out of memory", from);
-	rf_strv_clear(&files);
-	free(full);
-	return r;
-}
-
-/* One line of an ld.so.conf file, its comment cut off and trimmed. */
-static int conf_line(struct rf_elfdeps *d, const char *path, char *line, int depth, struct rf_err *err)
-{
-	size_t n = strlen(line);
-	char *word;
-
-	if (strncmp(line, "include", 7) == 0 && (line[7] == ' ' || line[7] == '\t')) {
-		int r = 0;
-
-		line += 7;
-		while (r == 0 && (word = strsep(&line, " \t")))
-			if (*word)
-				r = conf_include(d, path, word, depth, err);
-		return r;
-	}
-	if (strncmp(line, "hwcap", 5) == 0 && (line[5] == ' ' || line[5] == '\t'))
-		return 0;
-	if ((word = strchr(line, '='))) /* ldconfig's "DIR=TYPE" */
-		*word = '\0', n = strlen(line);
-	while (n > 1 && line[n - 1] == '/')
-		line[--n] = '\0';
-	if (!n || rf_strv_contains(&d->conf, line))
-		return 0;
-	return line[0] == '/' ? rf_strv_push(&d->conf, line) : rf_strv_pushf(&d->conf, "/%s", line);
-}
-
-static int conf_file(struct rf_elfdeps *d, const char *path, int depth, struct rf_err *err)
-{
-	char *text = NULL, *rest, *line;
-	int r = rf_input_read(d->root, path, path, RF_INPUT_CONF_MAX, RF_INPUT_OPTIONAL, &text, NULL, err);
-
-	if (r == -ENOENT || r == -EISDIR)
-		return 0;
-	for (rest = text; r >= 0 && (line = strsep(&rest, "\n"));) {
-		char *end = line + strcspn(line, "#");
-
-		while (end > line && strchr(" \t\r", end[-1]))
-			end--;
-		*end = '\0';
-		line += strspn(line, " \t");
-		r = conf_line(d, path, line, depth, err);
-	}
-	free(text);
-	if (r == -ENOMEM)
-		return rf_fail(err, r, "%s: out of memory", path);
-	return r < 0 ? r : 0;
+	return 0;
 }
 
 static int load_conf(struct rf_elfdeps *d, struct rf_err *err)
@@ -512,7 +177,7 @@ static int load_conf(struct rf_elfdeps *d, struct rf_err *err)
 
 	if (d->conf_loaded)
 		return 0;
-	r = conf_file(d, LD_SO_CONF, 0, err);
+	r = rf_ldconf_read(d->rp, d->root, &d->conf, err);
 	if (r < 0) {
 		rf_strv_clear(&d->conf);
 		return r;
@@ -525,7 +190,7 @@ static int load_conf(struct rf_elfdeps *d, struct rf_err *err)
 
 struct lobj {
 	const struct rf_elfobj *o;
-	const struct res *res; /* NULL for add_soname's loader: nothing to copy */
+	const struct rf_rootpath_res *res; /* NULL for add_soname's loader: nothing to copy */
 	char *path;            /* as found (the program: as asked for) */
 	char *origin;          /* $ORIGIN */
 	size_t loader;         /* the object whose need brought it in, NONE for the first ones */
@@ -555,7 +220,7 @@ static void ns_free(struct ns *ns)
 	rf_strmap_clear(&ns->reals);
 }
 
-static int pending_add(struct rf_elfdeps *d, const struct res *r)
+static int pending_add(struct rf_elfdeps *d, const struct rf_rootpath_res *r)
 {
 	if (rf_grow(&d->pending, &d->pendcap, d->npending, sizeof(*d->pending), 32) < 0)
 		return -ENOMEM;
@@ -569,7 +234,7 @@ static int ns_name(struct ns *ns, const char *name, size_t idx)
 }
 
 /* Load o (found at path, resolved as res) into the map, brought in by loader. */
-static int ns_add(struct ns *ns, const struct rf_elfobj *o, const struct res *res, const char *path,
+static int ns_add(struct ns *ns, const struct rf_elfobj *o, const struct rf_rootpath_res *res, const char *path,
 		  size_t loader, struct rf_err *err)
 {
 	struct lobj *l;
@@ -679,10 +344,10 @@ static bool same_arch(const struct rf_elfobj *a, const struct rf_elfobj *b)
  * when it is not there or of another class or machine. */
 static int try_path(struct ns *ns, size_t li, const char *path, size_t *idx, struct rf_err *err)
 {
-	const struct res *res;
+	const struct rf_rootpath_res *res;
 	const struct obj *obj;
 	void *seen;
-	int r = resolve(ns->d, path, &res);
+	int r = rf_rootpath_resolve(ns->d->rp, path, &res);
 
 	*idx = NONE;
 	if (r < 0)
@@ -763,25 +428,33 @@ static int try_system(struct ns *ns, size_t li, const char *name, size_t *idx, s
 	return r < 0 ? r : try_dirs(ns, li, &a->defaults, name, idx, NULL, err);
 }
 
-/* Find name as object li needs it; *idx NONE when not found. */
+/* Find name as object li needs it; *idx NONE when not found. A name with a '$' is expanded
+ * first (ld.so does it in DT_NEEDED too). */
 static int find(struct ns *ns, size_t li, const char *name, size_t *idx, struct rf_err *err)
 {
-	void *seen = rf_strmap_get(&ns->names, name);
 	const struct rf_elfobj *o = ns->v[li].o;
+	char buf[PATH_MAX];
+	struct arch *a;
+	void *seen;
 	int r = 0;
 
-	if (strchr(name, '/')) {
+	*idx = NONE;
+	if (strchr(name, '$')) {
+		if ((r = arch_of(ns->d, o, &a)) < 0 || !expand_one(name, &ns->v[li], a, buf, sizeof(buf)))
+			return r;
+		name = buf;
+	}
+	if (strchr(name, '/')) { /* a path, not searched: from the sysroot's root when relative */
 		char *path = name[0] == '/' ? strdup(name) : rf_strdupf("/%s", name);
 
 		r = path ? try_path(ns, li, path, idx, err) : -ENOMEM;
 		free(path);
 		return r;
 	}
-	if (seen) {
+	if ((seen = rf_strmap_get(&ns->names, name))) {
 		*idx = (size_t)(uintptr_t)seen - 1;
 		return 0;
 	}
-	*idx = NONE;
 	if (!o->runpath)
 		r = try_rpaths(ns, li, name, idx, err);
 	if (r == 0 && *idx == NONE && o->runpath && (r = expand_lobj(ns, li)) == 0)
@@ -855,9 +528,9 @@ static int add_interp(struct ns *ns, struct rf_err *err)
 {
 	const char *interp = ns->v[0].o->interp;
 	char *path = interp[0] == '/' ? strdup(interp) : rf_strdupf("/%s", interp);
-	const struct res *res;
+	const struct rf_rootpath_res *res;
 	const struct obj *obj;
-	int r = path ? resolve(ns->d, path, &res) : -ENOMEM;
+	int r = path ? rf_rootpath_resolve(ns->d->rp, path, &res) : -ENOMEM;
 
 	if (r == 0 && (res->err || res->dir))
 		r = rf_fail(err, res->err ? -res->err : -EISDIR, "%s: interpreter %s: %s", ns->program, path,
@@ -873,7 +546,7 @@ static int add_interp(struct ns *ns, struct rf_err *err)
 	return r;
 }
 
-static int elf_program(struct rf_elfdeps *d, const char *program, const struct res *res,
+static int elf_program(struct rf_elfdeps *d, const char *program, const struct rf_rootpath_res *res,
 		       const struct rf_elfobj *o, struct rf_err *err)
 {
 	struct ns ns = { .d = d, .program = program };
@@ -894,10 +567,10 @@ static int elf_program(struct rf_elfdeps *d, const char *program, const struct r
 
 static int add_program(struct rf_elfdeps *d, const char *path, int depth, struct rf_err *err)
 {
-	const struct res *res;
+	const struct rf_rootpath_res *res;
 	const struct obj *obj;
 	struct rf_err sub = { "" };
-	int r = resolve(d, path, &res);
+	int r = rf_rootpath_resolve(d->rp, path, &res);
 
 	if (r == 0 && (res->err || res->dir))
 		return rf_fail(err, res->err ? -res->err : -EISDIR, "%s: %s", path,
@@ -946,23 +619,24 @@ static int entry_add(struct rf_elfdeps *d, const char *path, const char *target)
 	return 0;
 }
 
-static int entry_add_res(struct rf_elfdeps *d, const struct res *res)
+static int entry_add_res(struct rf_elfdeps *d, const struct rf_rootpath_res *res)
 {
 	int r = 0;
 
 	for (size_t i = 0; r == 0 && i < res->nlinks; i++)
-		r = entry_add(d, d->links[res->links[i]].path, d->links[res->links[i]].target);
+		r = entry_add(d, rf_rootpath_link(d->rp, res->links[i])->path,
+			      rf_rootpath_link(d->rp, res->links[i])->target);
 	return r < 0 ? r : entry_add(d, res->real, NULL);
 }
 
 static int commit(struct rf_elfdeps *d)
 {
-	const struct res *cache;
+	const struct rf_rootpath_res *cache;
 	int r = 0;
 
 	for (size_t i = 0; r == 0 && i < d->npending; i++)
 		r = entry_add_res(d, d->pending[i]);
-	if (r == 0 && d->pending_cache && (r = resolve(d, LD_SO_CACHE, &cache)) == 0 && !cache->err && !cache->dir)
+	if (r == 0 && d->pending_cache && (r = rf_rootpath_resolve(d->rp, LD_SO_CACHE, &cache)) == 0 && !cache->err && !cache->dir)
 		r = entry_add_res(d, cache);
 	return r;
 }
@@ -1037,6 +711,7 @@ int rf_elfdeps_new(struct rf_elfdeps **out, const char *sysroot, unsigned flags,
 {
 	struct rf_elfdeps *d = calloc(1, sizeof(*d));
 	bool host = !sysroot || sysroot[strspn(sysroot, "/")] == '\0';
+	int r;
 
 	*out = NULL;
 	if (!d || (!host && !(d->root = strdup(sysroot)))) {
@@ -1044,13 +719,11 @@ int rf_elfdeps_new(struct rf_elfdeps **out, const char *sysroot, unsigned flags,
 		return rf_fail(err, -ENOMEM, "out of memory");
 	}
 	d->flags = flags;
-	d->rootfd = open(host ? "/" : sysroot, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (d->rootfd < 0) {
-		int e = errno;
-
+	r = rf_rootpath_new(&d->rp, d->root);
+	if (r < 0) {
 		free(d->root);
 		free(d);
-		return rf_fail(err, -e, "sysroot %s: %s", sysroot, strerror(e));
+		return rf_fail(err, r, "sysroot %s: %s", sysroot, strerror(-r));
 	}
 	*out = d;
 	return 0;
@@ -1062,9 +735,6 @@ void rf_elfdeps_free(struct rf_elfdeps *d)
 		return;
 	rf_elfdeps_clear(d);
 	free(d->entries);
-	for (size_t i = 0; i < d->res.cap; i++)
-		if (d->res.keys[i])
-			res_free(d->res.vals[i]);
 	for (size_t i = 0; i < d->objs.cap; i++)
 		if (d->objs.keys[i]) {
 			struct obj *o = d->objs.vals[i];
@@ -1073,22 +743,13 @@ void rf_elfdeps_free(struct rf_elfdeps *d)
 			free(o->msg);
 			free(o);
 		}
-	rf_strmap_clear(&d->res);
 	rf_strmap_clear(&d->objs);
-	rf_strmap_clear(&d->linkidx);
-	for (size_t i = 0; i < d->nlinks; i++) {
-		free(d->links[i].path);
-		free(d->links[i].target);
-	}
-	free(d->links);
 	rf_strv_clear(&d->conf);
-	for (size_t i = 0; i < d->narches; i++) {
-		free(d->arches[i].lib);
-		rf_strv_clear(&d->arches[i].defaults);
-	}
+	for (size_t i = 0; i < d->narches; i++)
+		arch_free(d->arches[i]);
 	free(d->arches);
 	free(d->pending);
-	close(d->rootfd);
+	rf_rootpath_free(d->rp);
 	free(d->root);
 	free(d);
 }

@@ -13,9 +13,9 @@
  * for 32, then lib and usr/lib), unless DF_1_NODEFLIB. A name already loaded (by the name it was
  * needed by, or its DT_SONAME) is not searched again, as in ld.so. $ORIGIN, $LIB (lib/TRIPLET
  * when the sysroot has that multiarch directory, as Debian's ld.so; else lib64 or lib) and
- * $PLATFORM are expanded, also as ${...}; a path element with another $TOKEN is dropped. A
- * relative name or path element (and a DT_NEEDED with a '/') is taken from the sysroot's root,
- * as ld.so would from its working directory. A candidate of another ELF class, byte order or
+ * $PLATFORM are expanded, also as ${...}, in search paths and in DT_NEEDED; another '$' is
+ * kept as it is. A DT_NEEDED with a '/' is a path, not searched; a relative one (or a relative
+ * search directory) is taken from the sysroot's root, as ld.so would from its working directory. A candidate of another ELF class, byte order or
  * machine than the object that needs it is skipped (32-bit libraries in a multilib directory);
  * LD_LIBRARY_PATH and glibc-hwcaps subdirectories are not used (the baseline library is always
  * in the directory itself). Libraries a program dlopen()s are taken from systemd-style

@@ -98,8 +98,8 @@ static void lib(const char *out, const char *soname, const char *flags)
 {
 	char f[1200];
 
-	snprintf(f, sizeof(f), "-shared %s%s %s", soname ? "-Wl,-soname," : "", soname ? soname : "",
-		 flags);
+	snprintf(f, sizeof(f), "-shared %s%s%s %s", soname ? "'-Wl,-soname," : "", soname ? soname : "",
+		 soname ? "'" : "", flags);
 	cc(out, "int v;\n", f);
 }
 
@@ -110,6 +110,35 @@ static void prog(const char *out, const char *flags)
 
 	snprintf(f, sizeof(f), "-Wl,--dynamic-linker=/lib64/ld-fake.so.2 %s", flags);
 	cc(out, "void _start(void) {}\n", f);
+}
+
+/* Turn ROOT/REL's DT_FLAGS_1 (DF_1_NOW from -z now) into DF_1_NODEFLIB: this ld has no -z
+ * nodeflib. */
+static void set_nodeflib(const char *rel)
+{
+	const Elf64_Dyn want = { .d_tag = DT_FLAGS_1, .d_un.d_val = DF_1_NOW };
+	char path[1200];
+	unsigned char buf[65536];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	f = fopen(path, "r+");
+	n = f ? fread(buf, 1, sizeof(buf), f) : 0;
+	for (size_t off = 0; off + sizeof(want) <= n; off += 8) {
+		Elf64_Dyn e;
+
+		memcpy(&e, buf + off, sizeof(e));
+		if (e.d_tag == want.d_tag && e.d_un.d_val == want.d_un.d_val) {
+			e.d_un.d_val = DF_1_NODEFLIB;
+			if (fseek(f, (long)off, SEEK_SET) == 0 && fwrite(&e, sizeof(e), 1, f) == 1 && fclose(f) == 0)
+				return;
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	setup_failed++;
 }
 
 /* The result as "path\n" or "path -> target\n" lines. */
@@ -259,12 +288,24 @@ static void test_expansions(void)
 			       "opt/lib64/libL.so.1 opt/x86_64/libP.so.1");
 	TAP_STREQ(closure_of("/usr/bin/tokens", 0),
 		  sorted(INTERP "/opt/lib64/libL.so.1\n/opt/x86_64/libP.so.1\n/usr/bin/tokens\n"),
-		  "$LIB (lib64 without a multiarch directory) and ${PLATFORM}; $BOGUS dropped");
+		  "$LIB (lib64 without a multiarch directory) and ${PLATFORM}; $BOGUS is no token");
 	/* A DT_NEEDED with a '/' is a path, here relative: from the sysroot's root. */
 	lib("opt/slash/libslash.so", NULL, "");
 	prog("usr/bin/slash", "opt/slash/libslash.so");
 	TAP_STREQ(closure_of("/usr/bin/slash", 0), sorted(INTERP "/opt/slash/libslash.so\n/usr/bin/slash\n"),
 		  "a DT_NEEDED path is not searched");
+	lib("opt/dst/sub/libdst.so", "$ORIGIN/sub/libdst.so", "");
+	prog("opt/dst/dstprog", "opt/dst/sub/libdst.so");
+	TAP_STREQ(closure_of("/opt/dst/dstprog", 0), sorted(INTERP "/opt/dst/dstprog\n/opt/dst/sub/libdst.so\n"),
+		  "$ORIGIN in a DT_NEEDED is expanded");
+	/* DF_1_NODEFLIB: no ld.so.conf directory, no default directory for that object's needs. */
+	lib("usr/lib/libdef.so.1", "libdef.so.1", "");
+	lib("usr/lib/libnodef.so.1", "libnodef.so.1", "-Wl,-z,now usr/lib/libdef.so.1");
+	set_nodeflib("usr/lib/libnodef.so.1");
+	prog("usr/bin/nodeflib", "-Wl,-rpath-link,usr/lib usr/lib/libnodef.so.1");
+	TAP_STREQ(closure_of("/usr/bin/nodeflib", 0),
+		  "ERR(-2): /usr/bin/nodeflib: libdef.so.1 (needed by /usr/lib/libnodef.so.1): not found",
+		  "-z nodeflib: the default directories are not searched");
 }
 
 static void test_class(void)
