@@ -362,6 +362,8 @@ static int try_path(struct ns *ns, size_t li, const char *path, size_t *idx, str
 	}
 	if ((r = load(ns->d, res, &obj)) < 0)
 		return r;
+	if (obj->err == -EACCES) /* ld.so goes on searching */
+		return 0;
 	if (obj->err)
 		return fail_in(err, obj->err, ns->program, obj->msg);
 	if (obj->elf->kind != RF_ELFOBJ_ELF)

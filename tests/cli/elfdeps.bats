@@ -18,13 +18,15 @@ setup_file() {
 	make_programs >> "$D/progs"
 	run_ldd
 	parse_ldd
-	SECONDS=0
+	local start=$(date +%s%N)
 	run_tool
-	echo "$SECONDS" > "$D/seconds"
+	echo "$((($(date +%s%N) - start) / 1000000))" > "$D/ms"
 }
 
 setup() {
 	command -v ldd > /dev/null || skip "no ldd here"
+	# ld.so loads these into every program (ldd lists them); an image works without them.
+	[[ ! -s /etc/ld.so.preload ]] || skip "this host has an /etc/ld.so.preload"
 	D=$BATS_FILE_TMPDIR
 }
 
@@ -71,7 +73,7 @@ run_ldd() {
 	for c in "$D"/chunk.*; do
 		while IFS= read -r f; do
 			printf '== %s\n' "$f"
-			ldd "$f" 2>&1 || true # static programs: status 1
+			env -u LD_LIBRARY_PATH -u LD_PRELOAD ldd "$f" 2>&1 || true # static programs: status 1
 		done < "$c" > "$c.out" &
 	done
 	wait
@@ -109,7 +111,7 @@ run_tool() {
 @test "every ELF program of /usr/bin and /usr/sbin: the libraries ldd finds, by real path" {
 	echo "# $(wc -l < "$D/progs") programs ($(sort -u "$D/static" | wc -l) static," \
 		"$(cut -f1 "$D/missing" | sort -u | wc -l) with libraries ldd does not find):" \
-		"$(wc -l < "$D/want") libraries by ldd; the resolver took $(cat "$D/seconds") s" >&3
+		"$(wc -l < "$D/want") libraries by ldd; the resolver took $(cat "$D/ms") ms" >&3
 	complete_only errors > "$D/errors.ok"
 	[[ ! -s $D/errors.ok ]] || fail "errors where ldd finds everything:" "$(head -n 20 "$D/errors.ok")"
 	diff -u <(complete_only want) <(complete_only got) > "$D/diff" ||
