@@ -253,7 +253,7 @@ static void tell_installed(const char *image, const struct rf_install_report *re
 		rf_info("wrote %s", image);
 }
 
-static int build(const struct rf_opts *o, struct rf_err *err)
+static int build(const struct rf_opts *o, int lock_secs, struct rf_err *err)
 {
 	struct rf_select s = { 0 };
 	struct rf_modset set = { 0 };
@@ -263,15 +263,8 @@ static int build(const struct rf_opts *o, struct rf_err *err)
 	struct rf_install_report rep;
 	char *image = NULL, *init = NULL;
 	double t0 = rf_now();
-	int r, lock_secs;
+	int r;
 
-	if (o->args.n > 1) {
-		r = rf_fail(err, -EINVAL, "build takes one IMAGE, got %zu arguments", o->args.n);
-		goto out;
-	}
-	r = lock_timeout(o->lock_timeout, &lock_secs, err);
-	if (r < 0)
-		goto out;
 	r = rf_select_init(&s, o, NULL, err);
 	if (r >= 0)
 		r = archive_opts(&a, o, &s.conf, err);
@@ -320,8 +313,12 @@ int rf_cmd_build(int argc, char **argv)
 {
 	struct rf_opts o = { 0 };
 	struct rf_err err = { "" };
-	int r = rf_opts_parse(&o, argc, argv, RF_OPT_SELECTION | RF_OPT_BUILD, &err);
-	bool usage = r < 0;
+	int lock_secs = 0, r = rf_opts_parse(&o, argc, argv, RF_OPT_SELECTION | RF_OPT_BUILD, &err);
+	bool usage;
+
+	if (r >= 0 && !o.help)
+		r = lock_timeout(o.lock_timeout, &lock_secs, &err);
+	usage = r < 0;
 
 	if (r >= 0 && o.help) {
 		fputs(help_head, stdout);
@@ -330,7 +327,7 @@ int rf_cmd_build(int argc, char **argv)
 	} else {
 		rf_opts_apply_verbosity(&o);
 		if (r >= 0)
-			r = build(&o, &err);
+			r = build(&o, lock_secs, &err);
 		if (r < 0)
 			rf_error("%s", err.msg);
 	}

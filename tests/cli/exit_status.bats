@@ -15,7 +15,7 @@ setup() {
 	for args in "build --compress bogus $img" "build --compress= $img" "build -k '' $img" \
 		"deps -k ''" "deps --kver ../x chain_a" "deps --bogus" "build --bogus" "deps -k" \
 		"deps --sysroot ''" "build --init '' $img" "build $img $img.2" "ls" "ls --modules" \
-		"nosuchcommand" "ls a b"; do
+		"nosuchcommand" "ls a b" "build --lock-timeout abc $img" "build --lock-timeout -1 $img"; do
 		eval "rf $args"
 		((status == 2)) || fail "ramforge $args: exit $status, not 2: $err"
 		[[ $(printf '%s\n' "$err" | wc -l) -eq 1 && $err == "ramforge: error: "* ]] ||
