@@ -459,11 +459,17 @@ int rf_input_in_tree(const char *tree, const char *rel, const char *module, char
 	res = realpath(path, NULL);
 	while (n > 0 && tree[n - 1] == '/')
 		n--;
+	/* lib/modules, not the tree alone: RHEL's weak-updates/ links reach another kernel's
+	 * extra/ for a kABI-compatible module. */
+	while (n > 1 && tree[n - 1] != '/')
+		n--;
+	if (n > 1)
+		n--;
 	if (!res)
 		r = rf_fail(err, -errno, "module %s: %s: %s", module, path, strerror(errno));
 	else if (strncmp(res, tree, n) != 0 || res[n] != '/')
-		r = rf_fail(err, -EXDEV, "module %s: %s leads out of the module tree (to %s)", module,
-			    path, res);
+		r = rf_fail(err, -EXDEV, "module %s: %s leads out of the module trees (%.*s) to %s",
+			    module, path, (int)n, tree, res);
 	free(path);
 	if (r < 0)
 		rf_freep(&res);

@@ -72,7 +72,8 @@ void rf_input_list_free(struct rf_input_list *l);
 int rf_input_check_kmod_tree(const char *kmoddir, struct rf_err *err);
 
 /* The real path (no symlinks) of TREE/REL, a file of module `module`, in *real (malloc'd);
- * -EXDEV with "module MODULE: TREE/REL leads out of the module tree (to REAL)" when it does.
+ * -EXDEV with "module MODULE: TREE/REL leads out of the module trees (DIR) to REAL" when it
+ * leaves TREE's parent (lib/modules: weak-updates links to another kernel's tree are fine).
  * tree must be a real path itself (realpath). */
 int rf_input_in_tree(const char *tree, const char *rel, const char *module, char **real,
 		     struct rf_err *err);

@@ -205,8 +205,20 @@ host_and_sysroot_copies() {
 	mv "$S/lib/modules/$K/$f" "$BATS_TEST_TMPDIR/outside/"
 	ln -s "$BATS_TEST_TMPDIR/outside/${f##*/}" "$S/lib/modules/$K/$f"
 	rf20 build --sysroot "$S" --kver "$K" --drivers chain_a "$BATS_TEST_TMPDIR/x.img"
-	expect_error "chain_c.*$(re_escape "$f").*leads out of the module tree"
+	expect_error "chain_c.*$(re_escape "$f").*leads out of the module trees"
 	[[ ! -e $BATS_TEST_TMPDIR/x.img ]]
+}
+
+@test "a weak-updates link to another kernel's tree (RHEL's kABI modules) is taken" {
+	own_tree
+	f=$(cd "$S/lib/modules/$K" && find . -name 'chain_c.ko*' | sed 's|^\./||')
+	mkdir -p "$S/lib/modules/4.18.0-other/extra"
+	mv "$S/lib/modules/$K/$f" "$S/lib/modules/4.18.0-other/extra/"
+	ln -s "$(realpath --relative-to="$(dirname "$S/lib/modules/$K/$f")" "$S/lib/modules/4.18.0-other/extra/${f##*/}")" \
+		"$S/lib/modules/$K/$f"
+	[[ -e $S/lib/modules/$K/$f ]] || fail "the test's link is wrong"
+	rf20 build --sysroot "$S" --kver "$K" --drivers chain_a "$BATS_TEST_TMPDIR/x.img"
+	[[ $status -eq 0 ]] || fail "build failed: $err"
 }
 
 @test "a module file that is a symlink inside the module tree is taken" {
