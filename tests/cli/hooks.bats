@@ -88,6 +88,15 @@ built() {
 	built || fail "a ramforge.conf.d directory is an opt-in too"
 }
 
+@test "kernel-install plugin: the installed ramforge package is the opt-in, as for the Debian hooks" {
+	rm "$S/etc/ramforge.conf"
+	mkdir -p "$S/var/lib/dpkg/info"
+	printf '/.\n/usr\n/usr/sbin\n/usr/sbin/ramforge\n' > "$S/var/lib/dpkg/info/ramforge.list"
+	plugin
+	[ "$status" -eq 0 ] || fail "$output"
+	built || fail "did not build although the package is installed"
+}
+
 @test "kernel-install plugin skips when install.conf names another initrd generator" {
 	mkdir -p "$S/etc/kernel" "$S/usr/lib/kernel"
 	printf '# chosen by the admin\ninitrd_generator=dracut\n' > "$S/etc/kernel/install.conf"
