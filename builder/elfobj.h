@@ -5,8 +5,8 @@
  * DT_RPATH, DT_RUNPATH and DF_1_NODEFLIB (read through the program headers, as ld.so does, so
  * a file without section headers works too), and the systemd-style `.note.dlopen` notes
  * (owner "FDO", type 0x407c0c0a, a JSON array of {"soname": [...], "priority": "..."}; found
- * through the section headers: a file without them has none). A file
- * that is not ELF may be a script: its #! interpreter.
+ * through the section headers: a file without them has none). A file that is not ELF may be
+ * a script: its #! interpreter.
  * Errors: -errno with "PATH: why" in err; a corrupt ELF or note is -EINVAL. Ownership: the
  * caller frees the object with rf_elfobj_free.
  */

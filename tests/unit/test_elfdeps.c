@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "elfdeps.h"
+#include "elfobj.h"
 #include "tap.h"
 
 static char top[] = "/tmp/rf-elfdeps-XXXXXX";
@@ -433,6 +434,44 @@ static void test_dlopen(void)
 	rf_elfdeps_free(d);
 }
 
+/* One .note.dlopen payload: "soname|soname;R soname" (R: required) or "ERR". */
+static const char *notes(const char *json)
+{
+	static char out[512];
+	struct rf_elfobj o = { 0 };
+	struct rf_err err = { "" };
+	size_t n = 0;
+	int r = rf_elfobj_parse_dlopen(&o, json, strlen(json) + 1, "f", &err);
+
+	out[0] = '\0';
+	for (size_t i = 0; i < o.ndlopen; i++) {
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%s", i ? ";" : "", o.dlopen[i].required ? "R " : "");
+		for (size_t k = 0; k < o.dlopen[i].sonames.n; k++)
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%s", k ? "|" : "", o.dlopen[i].sonames.v[k]);
+		rf_strv_clear(&o.dlopen[i].sonames);
+	}
+	free(o.dlopen);
+	return r < 0 ? "ERR" : out;
+}
+
+static void test_note_json(void)
+{
+	TAP_STREQ(notes(" [ ] "), "", "an empty note");
+	TAP_STREQ(notes("[{\"soname\":[\"liba.so.1\",\"liba.so.0\"]},{\"priority\":\"required\",\"soname\":[\"libb.so.2\"]}]"),
+		  "liba.so.1|liba.so.0;R libb.so.2", "alternatives in order; priority after or before soname");
+	TAP_STREQ(notes("[{\"feature\":\"x\",\"description\":\"\\\"q\\\" \\u00e9 \\n [ ] { }\",\"extra\":[1,-2.5e3,true,false,"
+			"null,{\"a\":[{}]}],\"soname\":[\"lib\\u0063.so.1\"],\"priority\":\"suggested\"}]"),
+		  "libc.so.1", "other members skipped whatever they hold; escapes in strings");
+	TAP_STREQ(notes("[{\"soname\":[]}]"), "ERR", "a note without a soname");
+	TAP_STREQ(notes("[{\"soname\":[\"\"]}]"), "ERR", "an empty soname");
+	TAP_STREQ(notes("[{\"soname\":[\"lib\\u00e9.so\"]}]"), "ERR", "a soname that is not ASCII");
+	TAP_STREQ(notes("[{\"soname\":[\"a.so\"]}] x"), "ERR", "garbage after the array");
+	TAP_STREQ(notes("{\"soname\":[\"a.so\"]}"), "ERR", "an object, not an array");
+	TAP_STREQ(notes("[{\"soname\":[\"a.so\"],}]"), "ERR", "a trailing comma");
+	TAP_STREQ(notes("[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"), "ERR",
+		  "nesting is bounded");
+}
+
 int main(void)
 {
 	if (!mkdtemp(top))
@@ -449,6 +488,7 @@ int main(void)
 	test_errors();
 	test_escape();
 	test_dlopen();
+	test_note_json();
 	TAP_CHECK(setup_failed == 0, "the fixtures were built (%d commands failed)", setup_failed);
 	sh("rm -rf '%s'", top);
 	return tap_done();
