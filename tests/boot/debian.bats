@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: MIT
 # ramforge as a real Debian 12 system's initramfs generator. A root made by mmdebstrap
 # (tests/fixtures/mkdebroot: systemd, udev, both 6.1 kernels, initramfs-tools) gets ramforge's
-# .deb installed with apt; kernel reinstalls, the update-initramfs trigger and a kernel purge go
-# through dpkg and the package's hooks; then the root, as an ext4 disk, boots in QEMU with the
-# kernel and the ramforge image from its /boot to systemd's multi-user target, and an
-# administrator's denylist change is followed from `ramforge build -f -v` to the next boot.
+# .deb installed with apt; kernel reinstalls, the update-initramfs trigger, systemd's
+# kernel-install and a kernel purge go through dpkg and the package's hooks; then the root, as
+# an ext4 disk, boots in QEMU with the kernel and the ramforge image from its /boot to systemd's
+# multi-user target, and an administrator's denylist change is followed from
+# `ramforge build -f -v` to the next boot. Last, the way back to initramfs-tools.
 # The tests build on each other, in this order (one root for the file: making it takes a while).
 
 load helpers
