@@ -235,7 +235,7 @@ static void test_tree(void)
 	char tree[700], outside[700], *real = NULL, *treal;
 	int r;
 
-	snprintf(tree, sizeof(tree), "%s/tree", top);
+	snprintf(tree, sizeof(tree), "%s/modules/tree", top); /* the trees' directory: modules/ */
 	put(at(tree, "modules.dep"), "kernel/a.ko:\n");
 	put(at(tree, "kernel/a.ko"), "A");
 	put(at(tree, "kernel/other/b.ko"), "B");
@@ -255,9 +255,16 @@ static void test_tree(void)
 		  "a link inside the tree: its real path (%s)", real ? real : err.msg);
 	free(real);
 	r = rf_input_in_tree(treal, "kernel/out.ko", "out", &real, &err);
-	TAP_CHECK(r == -EXDEV && !real, "a link out of the tree is refused");
-	TAP_CHECK(strncmp(err.msg, "module out: ", 12) == 0 && strstr(err.msg, "leads out of the module tree"),
+	TAP_CHECK(r == -EXDEV && !real, "a link out of the trees' directory is refused");
+	TAP_CHECK(strncmp(err.msg, "module out: ", 12) == 0 && strstr(err.msg, "leads out of the module trees"),
 		  "naming the module: %s", err.msg);
+	free(real);
+	snprintf(outside, sizeof(outside), "%s/modules/other-kver/extra/c.ko", top);
+	put(outside, "C");
+	TAP_CHECK(symlink(outside, at(tree, "kernel/weak.ko")) == 0, "weak-updates link made");
+	r = rf_input_in_tree(treal, "kernel/weak.ko", "weak", &real, &err);
+	TAP_CHECK(r == 0 && real, "a link to another kernel's tree (weak-updates) is taken (%s)", real ? real : err.msg);
+	free(real);
 	free(treal);
 }
 
