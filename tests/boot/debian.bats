@@ -134,7 +134,8 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 	rm "$R/etc/ramforge.conf.d/rf-test.conf"
 	run_root sh -c 'dpkg-trigger --no-await update-initramfs && dpkg --triggers-only -a'
 	[[ $status -eq 0 ]] || fail "$output"
-	! in_root ramforge ls --modules "/boot/initrd.img-$FULL" | grep -q ' dummy '
+	! in_root ramforge ls --modules "/boot/initrd.img-$FULL" | grep -q ' dummy ' ||
+		fail "the second trigger did not rebuild /boot/initrd.img-$FULL"
 }
 
 @test "debian: a failing build fails the kernel's configuration with the reason and keeps the image" {
