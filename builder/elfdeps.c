@@ -234,8 +234,8 @@ static int ns_name(struct ns *ns, const char *name, size_t idx)
 }
 
 /* Load o (found at path, resolved as res) into the map, brought in by loader. */
-static int ns_add(struct ns *ns, const struct rf_elfobj *o, const struct rf_rootpath_res *res, const char *path,
-		  size_t loader, struct rf_err *err)
+static int ns_add(struct ns *ns, const struct rf_elfobj *o, const struct rf_rootpath_res *res,
+		  const char *path, size_t loader, struct rf_err *err)
 {
 	struct lobj *l;
 	const char *slash = strrchr(path, '/');
@@ -263,7 +263,8 @@ static int ns_add(struct ns *ns, const struct rf_elfobj *o, const struct rf_root
 
 /* Expand $ORIGIN, $LIB, $PLATFORM (also ${...}) in one element of a search path into out;
  * false when the element must be dropped (a token without a value). */
-static bool expand_one(const char *e, const struct lobj *l, const struct arch *a, char *out, size_t size)
+static bool expand_one(const char *e, const struct lobj *l, const struct arch *a, char *out,
+		       size_t size)
 {
 	static const char *const tokens[] = { "ORIGIN", "LIB", "PLATFORM" };
 	size_t n = 0;
@@ -299,7 +300,8 @@ static bool expand_one(const char *e, const struct lobj *l, const struct arch *a
 }
 
 /* A DT_RPATH or DT_RUNPATH as absolute directories in the sysroot. */
-static int expand_path(const char *list, const struct lobj *l, const struct arch *a, struct rf_strv *out)
+static int expand_path(const char *list, const struct lobj *l, const struct arch *a,
+		       struct rf_strv *out)
 {
 	char *copy = strdup(list), *rest = copy, *e, dir[PATH_MAX];
 	int r = copy ? 0 : -ENOMEM;
@@ -542,7 +544,8 @@ static int add_interp(struct ns *ns, struct rf_err *err)
 	else if (r == 0 && (obj->elf->kind != RF_ELFOBJ_ELF || !same_arch(obj->elf, ns->v[0].o)))
 		r = rf_fail(err, -ENOEXEC, "%s: interpreter %s: not an ELF file of the program's class and machine",
 			    ns->program, path);
-	if (r == 0 && !rf_strmap_get(&ns->reals, res->real) && (r = ns_add(ns, obj->elf, res, path, NONE, err)) == 0)
+	if (r == 0 && !rf_strmap_get(&ns->reals, res->real) &&
+	    (r = ns_add(ns, obj->elf, res, path, NONE, err)) == 0)
 		r = ns_name(ns, interp, ns->n - 1); /* ld.so's name for itself */
 	free(path);
 	return r;
@@ -638,7 +641,8 @@ static int commit(struct rf_elfdeps *d)
 
 	for (size_t i = 0; r == 0 && i < d->npending; i++)
 		r = entry_add_res(d, d->pending[i]);
-	if (r == 0 && d->pending_cache && (r = rf_rootpath_resolve(d->rp, LD_SO_CACHE, &cache)) == 0 && !cache->err && !cache->dir)
+	if (r == 0 && d->pending_cache && (r = rf_rootpath_resolve(d->rp, LD_SO_CACHE, &cache)) == 0 &&
+	    !cache->err && !cache->dir)
 		r = entry_add_res(d, cache);
 	return r;
 }

@@ -15,18 +15,23 @@
  * when the sysroot has that multiarch directory, as Debian's ld.so; else lib64 or lib) and
  * $PLATFORM are expanded, also as ${...}, in search paths and in DT_NEEDED; another '$' is
  * kept as it is. A DT_NEEDED with a '/' is a path, not searched; a relative one (or a relative
- * search directory) is taken from the sysroot's root, as ld.so would from its working directory. A candidate of another ELF class, byte order or
- * machine than the object that needs it is skipped (32-bit libraries in a multilib directory);
- * LD_LIBRARY_PATH and glibc-hwcaps subdirectories are not used (the baseline library is always
- * in the directory itself). Libraries a program dlopen()s are taken from systemd-style
- * `.note.dlopen` notes (the first found of each note's sonames; a "required" one that none is
- * found of is an error, others are skipped) and from rf_elfdeps_add_soname.
+ * search directory) is taken from the sysroot's root, as ld.so would from its working
+ * directory. A candidate of another ELF class, byte order or machine than the object that
+ * needs it is skipped (32-bit libraries in a multilib directory). Not used: LD_LIBRARY_PATH,
+ * LD_PRELOAD and etc/ld.so.preload (the image needs none of them), glibc-hwcaps subdirectories
+ * (the baseline library is always in the directory itself). Libraries a program dlopen()s are
+ * taken from systemd-style `.note.dlopen` notes (the first found of each note's sonames; a
+ * "required" one that none is found of is an error, others are skipped) and from
+ * rf_elfdeps_add_soname.
  *
  * Symlinks are kept, so the copied tree works when the program runs inside it through the same
  * paths ld.so and the kernel will open (its PT_INTERP, its search directories): every symlink
- * met while resolving a path is an entry of its own, directory links included (Debian's merged
- * /usr: "/lib -> usr/lib", "/lib64/ld-linux-x86-64.so.2 -> /lib/x86_64-linux-gnu/ld-linux-...",
- * then the file at "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"). The parent directories of
+ * met while resolving a path is an entry of its own, directory links included. Debian's
+ * PT_INTERP /lib64/ld-linux-x86-64.so.2 on a merged /usr gives "/lib64 -> usr/lib64",
+ * "/usr/lib64/ld-linux-x86-64.so.2 -> /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+ * "/lib -> usr/lib" and the file "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2". (Copying only
+ * real paths would lose the paths the loader opens; copying files at the paths asked for would
+ * turn /lib into a directory and break the image's merged /usr.) The parent directories of
  * every entry are real directories, so a copier can create them with mkdir -p, then the files
  * and the links with their targets unchanged (an absolute target then means the image's root).
  * A library found only through etc/ld.so.conf (not in a default directory) loads in the image

@@ -364,8 +364,8 @@ static int dyn_strings(Elf *elf, size_t phnum, struct dyn *dy, struct rf_elfobj 
 	return r == 0 ? 0 : rf_fail(err, r, "%s: %s", display, strerror(-r));
 }
 
-static int read_dynamic(Elf *elf, size_t phnum, const GElf_Phdr *ph, struct rf_elfobj *o, const char *display,
-			struct rf_err *err)
+static int read_dynamic(Elf *elf, size_t phnum, const GElf_Phdr *ph, struct rf_elfobj *o,
+			const char *display, struct rf_err *err)
 {
 	Elf_Data *d = elf_getdata_rawchunk(elf, (int64_t)ph->p_offset, ph->p_filesz, ELF_T_DYN);
 	size_t esz = gelf_fsize(elf, ELF_T_DYN, 1, EV_CURRENT);
@@ -459,7 +459,8 @@ static int read_notes(Elf *elf, struct rf_elfobj *o, const char *display, struct
 	return 0;
 }
 
-static int read_elf(int fd, const char *display, unsigned flags, struct rf_elfobj *o, struct rf_err *err)
+static int read_elf(int fd, const char *display, unsigned flags, struct rf_elfobj *o,
+		    struct rf_err *err)
 {
 	Elf *elf;
 	GElf_Ehdr eh;
@@ -501,7 +502,8 @@ static int read_shebang(const char *buf, size_t n, struct rf_elfobj *o, const ch
 	return o->interp ? 0 : rf_fail(err, -ENOMEM, "%s: out of memory", display);
 }
 
-int rf_elfobj_read(int fd, const char *display, unsigned flags, struct rf_elfobj **out, struct rf_err *err)
+int rf_elfobj_read(int fd, const char *display, unsigned flags, struct rf_elfobj **out,
+		   struct rf_err *err)
 {
 	struct rf_elfobj *o = calloc(1, sizeof(*o));
 	char buf[SHEBANG_MAX];

@@ -52,7 +52,8 @@ static int link_index(struct rf_rootpath *rp, const char *path, const char *targ
 	l = &rp->links[rp->nlinks];
 	l->path = strdup(path);
 	l->target = strdup(target);
-	if (!l->path || !l->target || rf_strmap_put(&rp->linkidx, path, (void *)(uintptr_t)(rp->nlinks + 1)) < 0) {
+	if (!l->path || !l->target ||
+	    rf_strmap_put(&rp->linkidx, path, (void *)(uintptr_t)(rp->nlinks + 1)) < 0) {
 		free(l->path);
 		free(l->target);
 		return -ENOMEM;
@@ -77,7 +78,8 @@ struct walk {
 };
 
 /* Follow the symlink cur (text target): the rest of the walk goes on from its directory. */
-static int follow(struct rf_rootpath *rp, struct walk *w, const char *target, struct rf_rootpath_res *out)
+static int follow(struct rf_rootpath *rp, struct walk *w, const char *target,
+		  struct rf_rootpath_res *out)
 {
 	size_t idx;
 	char *joined;
@@ -137,7 +139,8 @@ static int walk_step(struct rf_rootpath *rp, struct walk *w, const char *c, stru
 }
 
 /* Resolve path (absolute), or from the directory `from` when path is relative. */
-static int walk(struct rf_rootpath *rp, const struct rf_rootpath_res *from, const char *path, struct rf_rootpath_res *out)
+static int walk(struct rf_rootpath *rp, const struct rf_rootpath_res *from, const char *path,
+		struct rf_rootpath_res *out)
 {
 	struct walk w = { .buf = strdup(path) };
 	char *c;

@@ -87,7 +87,8 @@ int main(int argc, char **argv)
 			return 2;
 	}
 	if (!sonames || (optind == argc && !nsonames) || (per_file && nsonames)) {
-		fprintf(stderr, "usage: rf-elfdeps [--sysroot DIR] [--no-dlopen] [--soname NAME]... [--each] FILE...\n");
+		fprintf(stderr, "usage: rf-elfdeps [--sysroot DIR] [--no-dlopen] [--soname NAME]... "
+				"[--each] FILE...\n");
 		return 2;
 	}
 	if (rf_elfdeps_new(&d, sysroot, flags, &err) < 0) {
