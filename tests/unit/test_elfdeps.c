@@ -371,6 +371,45 @@ static void test_escape(void)
 		  "a relative link climbing above the root stays inside it");
 }
 
+static void test_limits(void)
+{
+	char path[1200], rsp[700];
+	FILE *f;
+
+	/* Scripts whose interpreter is a script: 4 in a chain are fine, 5 are refused. */
+	put("usr/bin/s5", "#!/usr/bin/s4\n");
+	put("usr/bin/s4", "#!/usr/bin/s3\n");
+	put("usr/bin/s3", "#!/usr/bin/s2\n");
+	put("usr/bin/s2", "#!/bin/fakesh\n");
+	TAP_CHECK(strstr(closure_of("/usr/bin/s5", 0), "/usr/bin/fakesh\n/usr/bin/s2\n/usr/bin/s3\n/usr/bin/s4\n"
+							  "/usr/bin/s5\n") != NULL,
+		  "4 scripts in a chain");
+	put("usr/bin/s6", "#!/usr/bin/s5\n");
+	TAP_STREQ(closure_of("/usr/bin/s6", 0),
+		  "ERR(-40): /usr/bin/s6: interpreter /usr/bin/s5: interpreter /usr/bin/s4: interpreter "
+		  "/usr/bin/s3: interpreter /usr/bin/s2: more than 4 levels of #! interpreters",
+		  "5 are refused");
+	/* More objects than RF_ELFDEPS_MAX_OBJECTS: 4097 libraries, needed by path (no soname). */
+	lib("opt/many/0", NULL, "");
+	snprintf(rsp, sizeof(rsp), "%s/many.rsp", top);
+	f = fopen(rsp, "w");
+	for (int i = 0; f && i <= RF_ELFDEPS_MAX_OBJECTS; i++) {
+		char one[1200];
+
+		snprintf(one, sizeof(one), "%s/opt/many/%d", root, i);
+		snprintf(path, sizeof(path), "%s/opt/many/0", root);
+		if (i && link(path, one) != 0)
+			setup_failed++;
+		fprintf(f, "opt/many/%d\n", i);
+	}
+	if (!f || fclose(f) != 0)
+		setup_failed++;
+	snprintf(path, sizeof(path), "@%s", rsp);
+	prog("usr/bin/many", path);
+	TAP_STREQ(closure_of("/usr/bin/many", 0), "ERR(-7): /usr/bin/many: more than 4096 shared objects",
+		  "more than RF_ELFDEPS_MAX_OBJECTS objects");
+}
+
 /* A program with two systemd-style dlopen notes; FIRST is the first note's JSON. */
 static void dlopen_prog(const char *out, const char *first)
 {
@@ -489,6 +528,7 @@ int main(void)
 	test_escape();
 	test_dlopen();
 	test_note_json();
+	test_limits();
 	TAP_CHECK(setup_failed == 0, "the fixtures were built (%d commands failed)", setup_failed);
 	sh("rm -rf '%s'", top);
 	return tap_done();
