@@ -173,30 +173,40 @@ static const char *own_deny(struct walk *w, struct kmod_module *mod, struct node
 	return n->deny;
 }
 
+typedef const char *(*reason_fn)(struct walk *w, struct kmod_module *mod, struct node *n);
+
+/* The first hard dependency in deps that own() gives a reason for: the reason, and the
+ * dependency's name in *dep (borrowed from libkmod, valid while deps is). NULL if none. */
+static const char *first_dep(struct walk *w, struct kmod_list *deps, reason_fn own,
+			     const char **dep)
+{
+	struct kmod_list *l;
+
+	kmod_list_foreach(l, deps) {
+		struct kmod_module *d = kmod_module_get_module(l);
+		struct node *dn = node_of(w, kmod_module_get_name(d));
+		const char *why = dn ? own(w, d, dn) : NULL;
+
+		*dep = kmod_module_get_name(d);
+		kmod_module_unref(d); /* deps still holds it */
+		if (why)
+			return why;
+	}
+	return NULL;
+}
+
 /* Why mod cannot be in the image: its own rule, or a hard dependency's. NULL if it can.
  * *buf receives an allocated message for the dependency case (caller frees). */
 static const char *blocked(struct walk *w, struct kmod_module *mod, struct node *n,
 			   struct kmod_list *deps, char **buf)
 {
-	const char *why = own_deny(w, mod, n);
-	struct kmod_list *l;
+	const char *why = own_deny(w, mod, n), *dep;
 
-	if (why)
+	if (why || !(why = first_dep(w, deps, own_deny, &dep)))
 		return why;
-	kmod_list_foreach(l, deps) {
-		struct kmod_module *d = kmod_module_get_module(l);
-		struct node *dn = node_of(w, kmod_module_get_name(d));
-		const char *dwhy = dn ? own_deny(w, d, dn) : NULL;
-
-		if (dwhy && !*buf) {
-			*buf = rf_strdupf("needs %s, which is left out: %s", kmod_module_get_name(d), dwhy);
-			if (exclude(w, kmod_module_get_name(d), dwhy) < 0)
-				rf_freep(buf);
-		}
-		kmod_module_unref(d);
-		if (*buf)
-			break;
-	}
+	*buf = rf_strdupf("needs %s, which is left out: %s", dep, why);
+	if (*buf && exclude(w, dep, why) < 0)
+		rf_freep(buf);
 	return *buf;
 }
 
@@ -262,23 +272,12 @@ static const char *own_broken(struct walk *w, struct kmod_module *mod, struct no
 static const char *unloadable(struct walk *w, struct kmod_module *mod, struct node *n,
 			      struct kmod_list *deps, char **buf)
 {
-	const char *why = own_broken(w, mod, n);
-	struct kmod_list *l;
+	const char *why = own_broken(w, mod, n), *dep;
 
-	if (why)
+	if (why || !(why = first_dep(w, deps, own_broken, &dep)))
 		return why;
-	kmod_list_foreach(l, deps) {
-		struct kmod_module *d = kmod_module_get_module(l);
-		struct node *dn = node_of(w, kmod_module_get_name(d));
-		const char *dwhy = dn ? own_broken(w, d, dn) : NULL;
-
-		if (dwhy)
-			*buf = rf_strdupf("needs %s: %s", kmod_module_get_name(d), dwhy);
-		kmod_module_unref(d);
-		if (dwhy)
-			return *buf;
-	}
-	return NULL;
+	*buf = rf_strdupf("needs %s: %s", dep, why);
+	return *buf;
 }
 
 static int load_builtins(struct walk *w);

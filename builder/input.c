@@ -42,19 +42,6 @@ static int sys_openat2(int dirfd, const char *path, int flags)
 #endif
 }
 
-/* One step of the walk: the next component of *rest (NUL-terminated in place), or NULL. */
-static char *next_component(char **rest)
-{
-	char *p = *rest + strspn(*rest, "/"), *end;
-
-	if (!*p)
-		return NULL;
-	end = p + strcspn(p, "/");
-	*rest = *end ? end + 1 : end;
-	*end = '\0';
-	return p;
-}
-
 /* The walk's directories from the root down; fds[0] is the caller's root (not closed). */
 struct dirstack {
 	int *fds;
@@ -134,7 +121,7 @@ int rf_input_openat_walk(int rootfd, const char *path, int flags)
 		return r;
 	}
 	s.fds[s.n++] = rootfd;
-	while (r >= 0 && out < 0 && (c = next_component(&rest)))
+	while (r >= 0 && out < 0 && (c = rf_path_next(&rest)))
 		if (strcmp(c, ".") != 0)
 			r = walk_step(&s, &buf, &rest, c, flags, &links, &out);
 	if (r >= 0 && out < 0) { /* the path ended in a directory: ".", ".." or the root */

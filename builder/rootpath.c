@@ -26,18 +26,6 @@ struct rf_rootpath {
 	size_t nlinks, linkcap;
 };
 
-static char *next_component(char **rest)
-{
-	char *p = *rest + strspn(*rest, "/"), *end;
-
-	if (!*p)
-		return NULL;
-	end = p + strcspn(p, "/");
-	*rest = *end ? end + 1 : end;
-	*end = '\0';
-	return p;
-}
-
 static int link_index(struct rf_rootpath *rp, const char *path, const char *target, size_t *idx)
 {
 	void *v = rf_strmap_get(&rp->linkidx, path);
@@ -155,7 +143,7 @@ static int walk(struct rf_rootpath *rp, const struct rf_rootpath_res *from, cons
 		for (size_t i = 0; i < from->nlinks && r == 0; i++)
 			r = res_add_link(out, from->links[i]);
 	}
-	while (r == 0 && (c = next_component(&w.rest))) {
+	while (r == 0 && (c = rf_path_next(&w.rest))) {
 		if (!out->dir)
 			r = -ENOTDIR;
 		else if (strcmp(c, ".") != 0)
@@ -264,7 +252,7 @@ int rf_rootpath_glob(struct rf_rootpath *rp, const char *pattern, struct rf_strv
 	char *buf = strdup(pattern), *rest = buf, *c;
 	int e = buf ? rf_strv_push(&cur, "") : -ENOMEM;
 
-	while (e == 0 && (c = next_component(&rest))) {
+	while (e == 0 && (c = rf_path_next(&rest))) {
 		for (size_t i = 0; e == 0 && i < cur.n; i++)
 			e = has_glob(c) ? glob_dir(rp, cur.v[i], c, &next) : rf_strv_pushf(&next, "%s/%s", cur.v[i], c);
 		rf_strv_clear(&cur);

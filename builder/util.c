@@ -187,3 +187,15 @@ bool rf_modname_valid(const char *name)
 			return false;
 	return true;
 }
+
+char *rf_path_next(char **rest)
+{
+	char *p = *rest + strspn(*rest, "/"), *end;
+
+	if (!*p)
+		return NULL;
+	end = p + strcspn(p, "/");
+	*rest = *end ? end + 1 : end;
+	*end = '\0';
+	return p;
+}

@@ -52,6 +52,9 @@ int rf_strv_split_words(struct rf_strv *s, const char *text);
 
 /* malloc'd "a/b" (one '/' between; a may be "" or "/"). NULL on ENOMEM. */
 char *rf_path_join(const char *a, const char *b);
+/* The next component of the path *rest (NUL-terminated in place, slashes skipped), *rest
+ * moved past it; NULL at the end. For walking a path one directory at a time. */
+char *rf_path_next(char **rest);
 /* malloc'd printf. NULL on ENOMEM. */
 char *rf_strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
