@@ -107,12 +107,17 @@ unpack() { # IMAGE DIR
 	[[ $err == *"deny_dep left out: etc/modprobe.d/20-deny.conf:1: install deny_dep /bin/false"* ]]
 }
 
-@test "dracut's lsinitrd lists ramforge's images (where dracut is installed)" {
-	command -v lsinitrd >/dev/null || skip "lsinitrd not installed (apt-get install dracut-core)"
+@test "dracut's lsinitrd lists ramforge's images and prints one file of them (-f)" {
+	local lsinitrd base
+	read -r lsinitrd base < <("$RF_TOP/tests/fixtures/fetch-lsinitrd") ||
+		fail "cannot fetch dracut's lsinitrd"
 	for c in zstd gzip xz; do
 		build -f --compress "$c" "$IMG"
-		listing=$(lsinitrd "$IMG" 2>&1)
+		listing=$(dracutbasedir=$base bash "$lsinitrd" "$IMG" 2>&1)
 		has_line "$listing" " init$"
 		has_line "$listing" " lib/modules/$K/modules.dep$"
+		plan=$(dracutbasedir=$base bash "$lsinitrd" -f etc/ramforge/plan "$IMG" 2>&1)
+		has_line "$plan" "^ramforge-plan 1$"
+		has_line "$plan" "^kver $K$"
 	done
 }
