@@ -115,8 +115,7 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 		fail "the backup $before is gone: $(backups "$FULL")"
 	# the same modules and configuration: the same bytes
 	[[ $(sha "$R/boot/initrd.img-$FULL") == "$old" ]] || fail "the rebuilt image differs"
-	# PENDING (issue 9 item 5, builder/install.c): the rebuilt image is byte-identical, so no
-	# second backup is made; fails until "no backup when byte-identical" lands.
+	# the rebuilt image is byte-identical, so no second backup is made
 	[[ $(backups "$FULL" | wc -l) -eq 1 ]] || fail "a byte-identical rebuild made another backup: $(backups "$FULL")"
 }
 
@@ -161,9 +160,8 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 	run_root kernel-install add "$CLOUD" "/boot/vmlinuz-$CLOUD"
 	[[ $status -eq 0 ]] || fail "$output"
 	entry=$(ls "$R/boot/loader/entries/"*"-$CLOUD.conf") || fail "no loader entry:" "$output"
-	# PENDING (issue 9 item 4, hooks/50-ramforge.install): Debian's 85-initrd.install copies
-	# /boot/initrd.img-KVER (the postinst.d hook's) into the entry as well, so the plugin's own
-	# initrd makes two, both loaded at boot; fails until the plugin leaves one.
+	# Debian's 85-initrd.install copies /boot/initrd.img-KVER (the postinst.d hook's) into the
+	# entry; the plugin then adds none of its own, or two would be loaded at boot
 	[[ $(grep -c '^initrd' "$entry") -eq 1 ]] || fail "not one initrd line in $entry:" "$(cat "$entry")"
 	initrd=$(awk '$1 == "initrd" { print $2 }' "$entry")
 	assert_ramforge_image_at "$initrd"
@@ -278,8 +276,7 @@ ADMIN=admin.img
 @test "debian: ramforge build -f -v replaced the image the boot loader loads; the old one is its backup" {
 	disk=$BATS_FILE_TMPDIR/$ADMIN
 	[[ -e $disk ]] || fail "no disk from the boot before"
-	# PENDING (issue 9 item 3, builder/cmd_build.c default_image): on Debian the default image
-	# is /boot/initrd.img-KVER, the one the boot loader loads; fails until that lands.
+	# on Debian the default image is /boot/initrd.img-KVER, the one the boot loader loads
 	dump_from_disk "$disk" "/boot/initrd.img-$FULL" "$BATS_FILE_TMPDIR/second.img"
 	! cmp -s "$BATS_FILE_TMPDIR/first.img" "$BATS_FILE_TMPDIR/second.img" ||
 		fail "/boot/initrd.img-$FULL was not replaced: $(debugfs -R 'ls /boot' "$disk" 2>/dev/null)"

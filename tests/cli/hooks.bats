@@ -131,6 +131,20 @@ built() {
 		fail "$(cat "$BATS_TEST_TMPDIR/built")"
 }
 
+@test "kernel-install plugin leaves the entry to Debian's 85-initrd.install when it copies /boot/initrd.img-KVER" {
+	mkdir -p "$S/usr/lib/kernel/install.d" "$S/boot" "$S/etc/kernel/install.d"
+	: > "$S/usr/lib/kernel/install.d/85-initrd.install"
+	plugin
+	built || fail "no Debian image yet: the plugin must build"
+	: > "$S/boot/initrd.img-$K"
+	plugin
+	[ "$status" -eq 0 ] || fail "$output"
+	! built || fail "built a second initrd beside the one 85-initrd.install copies"
+	ln -s /dev/null "$S/etc/kernel/install.d/85-initrd.install"
+	plugin
+	built || fail "85-initrd.install is masked: the plugin must build"
+}
+
 @test "kernel-install plugin leaves initrds given on the command line, and UKIs, alone" {
 	plugin add "$K" "$BATS_TEST_TMPDIR/entry" /dev/null /boot/my-initrd.img
 	[ "$status" -eq 0 ] || fail "$output"
