@@ -56,15 +56,16 @@ rfconf() {
 }
 
 # rf ARGS...: run the binary under test; sets status, out (stdout) and err (stderr).
-# A hang or a crash fails the test.
+# A hang (longer than RF_TIMEOUT seconds, default 60) or a crash fails the test.
 rf() {
+	local limit=${RF_TIMEOUT:-60}
 	status=0
-	timeout 60 "$RAMFORGE" "$@" > "$BATS_TEST_TMPDIR/stdout" 2> "$BATS_TEST_TMPDIR/stderr" ||
+	timeout "$limit" "$RAMFORGE" "$@" > "$BATS_TEST_TMPDIR/stdout" 2> "$BATS_TEST_TMPDIR/stderr" ||
 		status=$?
 	out=$(cat "$BATS_TEST_TMPDIR/stdout")
 	err=$(cat "$BATS_TEST_TMPDIR/stderr")
 	if ((status == 124)); then
-		fail "ramforge did not finish within 60 s: $*"
+		fail "ramforge did not finish within $limit s: $*"
 	elif ((status > 128)); then
 		fail "ramforge died with signal $((status - 128)): $*" "$err"
 	fi
