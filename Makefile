@@ -14,12 +14,14 @@ STATIC_LIBS := -Wl,-Bstatic -larchive -lbz2 $(shell pkg-config --libs libelf lib
 DYN_PKGS    := libkmod libzstd liblzma
 WARN     := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wformat=2 -Wvla
 CFLAGS   ?= -O2 -g
-RF_CFLAGS = -std=gnu11 -D_GNU_SOURCE -DRF_VERSION=\"$(VERSION)\" $(WARN) $(shell pkg-config --cflags $(PKGS)) -iquote builder -iquote init -I$(BUILD)/gen
+RF_CFLAGS = -std=gnu11 -D_GNU_SOURCE -DRF_VERSION=\"$(VERSION)\" $(WARN) $(shell pkg-config --cflags $(PKGS)) -iquote lib -iquote common -iquote builder -I$(BUILD)/gen
 RF_LIBS   = $(STATIC_LIBS) $(shell pkg-config --libs $(DYN_PKGS)) -lpthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-# Builder sources: every builder/*.c; main.c is the only one left out of the library.
-LIB_SRC  := $(filter-out builder/main.c,$(wildcard builder/*.c)) $(wildcard init/shared/*.c)
+# The library (lib/: the stages, silent; common/: what the init compiles too) and the CLI
+# (builder/: main, options, the commands; the only code that prints).
+LIB_SRC  := $(wildcard lib/*.c) $(wildcard common/*.c)
+CLI_SRC  := $(wildcard builder/*.c)
 LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/gen/default_conf.o $(BUILD)/gen/generic_conf.o
 SAN_OBJ  := $(patsubst %.c,$(BUILD)/san/%.o,$(LIB_SRC)) $(BUILD)/san/gen/default_conf.o $(BUILD)/san/gen/generic_conf.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -30,10 +32,10 @@ all: $(BUILD)/ramforge $(BUILD)/ramforge-init
 
 -include init/init.mk
 
-$(BUILD)/ramforge: $(BUILD)/builder/main.o $(LIB_OBJ)
+$(BUILD)/ramforge: $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRC)) $(LIB_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(RF_LIBS)
 
-$(BUILD)/san/ramforge: $(BUILD)/san/builder/main.o $(SAN_OBJ)
+$(BUILD)/san/ramforge: $(patsubst %.c,$(BUILD)/san/%.o,$(CLI_SRC)) $(SAN_OBJ)
 	$(CC) $(CFLAGS) $(SAN) $(LDFLAGS) -o $@ $^ $(RF_LIBS)
 
 $(BUILD)/%.o: %.c
@@ -52,14 +54,14 @@ $(BUILD)/gen/libdir.h: FORCE
 $(BUILD)/builder/cmd_build.o $(BUILD)/san/builder/cmd_build.o $(BUILD)/fuzz/obj/builder/cmd_build.o: $(BUILD)/gen/libdir.h
 
 # The shipped defaults (conf/ramforge.conf) are compiled in, so conf/ is the one source of truth.
-$(BUILD)/gen/default_conf.c: conf/ramforge.conf builder/embed.sh
+$(BUILD)/gen/default_conf.c: conf/ramforge.conf lib/embed.sh
 	@mkdir -p $(dir $@)
-	sh builder/embed.sh rf_default_conf < $< > $@
+	sh lib/embed.sh rf_default_conf < $< > $@
 
 # The generic image's rules (conf/generic.conf), compiled in the same way.
-$(BUILD)/gen/generic_conf.c: conf/generic.conf builder/embed.sh
+$(BUILD)/gen/generic_conf.c: conf/generic.conf lib/embed.sh
 	@mkdir -p $(dir $@)
-	sh builder/embed.sh rf_generic_conf < $< > $@
+	sh lib/embed.sh rf_generic_conf < $< > $@
 
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(CC) $(CFLAGS) $(RF_CFLAGS) -c -o $@ $<
@@ -150,7 +152,7 @@ install: all
 	install -D -m 0755 hooks/50-ramforge.install $(DESTDIR)/usr/lib/kernel/install.d/50-ramforge.install
 
 format:
-	clang-format -i builder/*.[ch] init/*.[ch] init/shared/*.[ch] tests/unit/*.[ch]
+	clang-format -i lib/*.[ch] common/*.[ch] builder/*.[ch] init/*.[ch] tests/unit/*.[ch]
 
 clean:
 	rm -rf $(BUILD)

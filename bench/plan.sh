@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Benchmark: the init's plan parser (init/shared/plan.c) on a generated plan of 4023 modules with
+# Benchmark: the init's plan parser (common/plan.c) on a generated plan of 4023 modules with
 # 30 dependencies each, today's parser against the one of BASE (a git revision), in the same run.
 # Usage: bench/plan.sh [BASE]   (default BASE: HEAD; needs hyperfine)
 set -euo pipefail
@@ -42,10 +42,10 @@ int main(int argc, char **argv)
 }
 EOF
 mkdir -p "$tmp/base"
-git -C "$top" show "$base:init/shared/plan.c" > "$tmp/base/plan.c"
-git -C "$top" show "$base:init/shared/plan.h" > "$tmp/base/plan.h"
+git -C "$top" show "$base:common/plan.c" > "$tmp/base/plan.c"
+git -C "$top" show "$base:common/plan.h" > "$tmp/base/plan.h"
 cc -O2 -std=gnu11 -I"$tmp/base" -o "$tmp/parse-base" "$tmp/main.c" "$tmp/base/plan.c"
-cc -O2 -std=gnu11 -I"$top/init/shared" -o "$tmp/parse-now" "$tmp/main.c" "$top/init/shared/plan.c"
+cc -O2 -std=gnu11 -I"$top/common" -o "$tmp/parse-now" "$tmp/main.c" "$top/common/plan.c"
 echo "plan: $(grep -c '^mod ' "$tmp/plan") modules, $(wc -c < "$tmp/plan") bytes"
 hyperfine -N --warmup 1 --runs 5 \
 	-n "plan.c at $base" "$tmp/parse-base $tmp/plan" \

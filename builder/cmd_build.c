@@ -263,9 +263,10 @@ static int build(const struct rf_opts *o, int lock_secs, struct rf_err *err)
 	struct rf_install_report rep;
 	char *image = NULL, *init = NULL;
 	double t0 = rf_now();
+	struct rf_select_opts so = rf_opts_selection(o, NULL);
 	int r;
 
-	r = rf_select_init(&s, o, NULL, err);
+	r = rf_select_init(&s, &so, err);
 	if (r >= 0)
 		r = archive_opts(&a, o, &s.conf, err);
 	s.sel.graph = true;

@@ -56,6 +56,7 @@ int rf_cmd_deps(int argc, char **argv)
 {
 	struct rf_opts o = { 0 };
 	struct rf_select s = { 0 };
+	struct rf_select_opts so;
 	struct rf_modset set = { 0 };
 	struct rf_err err = { "" };
 	int r = rf_opts_parse(&o, argc, argv, RF_OPT_SELECTION | RF_OPT_EXPLAIN, &err);
@@ -68,8 +69,9 @@ int rf_cmd_deps(int argc, char **argv)
 		goto out;
 	}
 	rf_opts_apply_verbosity(&o);
+	so = rf_opts_selection(&o, &o.args);
 	if (r >= 0)
-		r = rf_select_init(&s, &o, &o.args, &err);
+		r = rf_select_init(&s, &so, &err);
 	if (r >= 0)
 		r = rf_closure_resolve(&s.sel, &s.reqs, &set, &err);
 	for (size_t i = 0; r >= 0 && i < s.warnings.n; i++)

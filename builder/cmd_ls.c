@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cmds.h"
+#include "modname.h"
 #include "input.h"
 #include "inspect.h"
 #include "log.h"
@@ -162,7 +163,7 @@ static int print_module(const struct rf_inspect_entry *e, void *data)
 		name = strndup(base, blen - slen);
 		if (!name)
 			return rf_fail(l->err, -ENOMEM, "listing modules: %s", strerror(ENOMEM));
-		rf_modname_normalize(name, name);
+		(void)rf_kmod_normalize(name, name);
 		printf("%.*s %s %s\n", (int)(slash - kver), kver, name, e->path);
 		free(name);
 		return 0;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmds.h"
+#include "print.h"
 #include "log.h"
 #include "util.h"
 
@@ -46,6 +47,7 @@ static int finish(int status)
 
 int main(int argc, char **argv)
 {
+	rf_print_attach();
 	if (argc < 2) {
 		fputs(usage, stderr);
 		return 2;

@@ -158,6 +158,16 @@ void rf_opts_free(struct rf_opts *o)
 	rf_strv_clear(&o->args);
 }
 
+struct rf_select_opts rf_opts_selection(const struct rf_opts *o, const struct rf_strv *names)
+{
+	return (struct rf_select_opts){
+		.kver = o->kver, .kmoddir = o->kmoddir, .sysroot = o->sysroot,
+		.host_root = o->host_root, .add = &o->add, .omit = &o->omit, .names = names,
+		.hostonly = o->hostonly, .drivers_only = o->drivers_only,
+		.no_modules_load = o->no_modules_load,
+	};
+}
+
 void rf_opts_apply_verbosity(const struct rf_opts *o)
 {
 	if (o->quiet)

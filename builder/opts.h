@@ -8,6 +8,7 @@
 #pragma once
 #include <stdbool.h>
 
+#include "select.h"
 #include "util.h"
 
 enum {
@@ -38,6 +39,10 @@ struct rf_opts {
 int rf_opts_parse(struct rf_opts *o, int argc, char **argv, unsigned accept, struct rf_err *err);
 /* The --help text of the SELECTION options, shared by build and deps. */
 extern const char rf_selection_help[];
+
+/* The SELECTION options as the selection stage takes them (borrowing o's strings); names are
+ * extra explicit requests (the NAMEs of `deps`) or NULL. */
+struct rf_select_opts rf_opts_selection(const struct rf_opts *o, const struct rf_strv *names);
 
 /* -q / -v to the log level. */
 void rf_opts_apply_verbosity(const struct rf_opts *o);

@@ -4,6 +4,7 @@
  * spaces; `k="a b"` has the value `a b`). Parsing stops at `--`, as the kernel's does.
  */
 #include "cmdline.h"
+#include "modname.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -46,13 +47,6 @@ static char *unquote(const char *v)
 	return out;
 }
 
-static void normalise(char *name)
-{
-	for (; *name; name++)
-		if (*name == '-')
-			*name = '_';
-}
-
 static int set_str(char **dst, const char *v)
 {
 	free(*dst);
@@ -75,7 +69,7 @@ static int add_blacklist(struct rf_cmdline *c, const char *list)
 			r = -ENOMEM;
 			break;
 		}
-		normalise(v[c->nblacklist]);
+		(void)rf_kmod_normalize(v[c->nblacklist], v[c->nblacklist]);
 		c->blacklist = v;
 		c->nblacklist++;
 	}
@@ -97,7 +91,7 @@ static int add_modparam(struct rf_cmdline *c, const char *word, const char *dot)
 		free(v[c->nparams].param);
 		return -ENOMEM;
 	}
-	normalise(v[c->nparams].mod);
+	(void)rf_kmod_normalize(v[c->nparams].mod, v[c->nparams].mod);
 	c->nparams++;
 	return 0;
 }

@@ -22,14 +22,13 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "modname.h"
+#include "paths.h"
 
 #define MODALIAS_MAX 4096
 #define SYS_DEPTH 40
 
-/* kmod's modprobe.d directories, in its order of precedence. */
-static const char *const modprobe_dirs[] = { "/etc/modprobe.d", "/run/modprobe.d",
-					     "/usr/local/lib/modprobe.d", "/usr/lib/modprobe.d",
-					     "/lib/modprobe.d" };
+static const char *const modprobe_dirs[] = RF_MODPROBE_DIRS;
 
 static char *read_file(const char *path, size_t max)
 {
@@ -56,24 +55,6 @@ static char *read_file(const char *path, size_t max)
 	return buf;
 }
 
-/* kmod's alias_normalize, in place: '-' becomes '_' outside [...]. False for a stray bracket. */
-static bool normalize(char *s)
-{
-	for (; *s; s++) {
-		if (*s == ']')
-			return false;
-		if (*s == '[') {
-			while (*s && *s != ']')
-				s++;
-			if (!*s)
-				return false;
-		} else if (*s == '-') {
-			*s = '_';
-		}
-	}
-	return true;
-}
-
 /* modules.alias is grouped by module: remember the last name looked up. */
 static long find_mod(const struct rf_plan *plan, const char *mod)
 {
@@ -92,7 +73,7 @@ static int add_alias(struct rf_coldplug *c, char *pattern, const char *mod, size
 	long at = find_mod(c->plan, mod);
 	struct rf_alias *v;
 
-	if (at < 0 || !normalize(pattern))
+	if (at < 0 || rf_kmod_normalize(pattern, pattern) < 0)
 		return 0; /* not in the plan, or a pattern kmod would refuse too */
 	if (c->naliases == *cap) {
 		*cap = *cap ? *cap * 2 : 256;
@@ -148,8 +129,7 @@ static void add_deny(struct rf_coldplug *c, const char *name, const char *file, 
 		free(v[c->ndeny].where);
 		return;
 	}
-	for (char *p = v[c->ndeny].name; *p; p++)
-		*p = *p == '-' ? '_' : *p;
+	rf_kmod_normalize(v[c->ndeny].name, v[c->ndeny].name);
 	c->ndeny++;
 }
 
@@ -179,7 +159,7 @@ static bool shadowed(const char *name, size_t upto)
 	struct stat st;
 
 	for (size_t i = 0; i < upto; i++) {
-		snprintf(path, sizeof(path), "%s/%s", modprobe_dirs[i], name);
+		snprintf(path, sizeof(path), "/%s/%s", modprobe_dirs[i], name);
 		if (stat(path, &st) == 0)
 			return true;
 	}
@@ -190,18 +170,21 @@ static bool shadowed(const char *name, size_t upto)
  * in a later directory, as in kmod. */
 static void read_blacklist(struct rf_coldplug *c)
 {
-	for (size_t i = 0; i < sizeof(modprobe_dirs) / sizeof(modprobe_dirs[0]); i++) {
-		DIR *d = opendir(modprobe_dirs[i]);
+	for (size_t i = 0; modprobe_dirs[i]; i++) {
 		struct dirent *e;
-		char path[320];
+		char dir[64], path[320];
 		size_t len;
+		DIR *d;
+
+		snprintf(dir, sizeof(dir), "/%s", modprobe_dirs[i]);
+		d = opendir(dir);
 
 		while (d && (e = readdir(d))) {
 			len = strlen(e->d_name);
 			if (e->d_name[0] == '.' || len < 6 || strcmp(e->d_name + len - 5, ".conf") != 0 ||
 			    shadowed(e->d_name, i))
 				continue;
-			snprintf(path, sizeof(path), "%s/%s", modprobe_dirs[i], e->d_name);
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 			read_blacklist_file(c, path);
 		}
 		if (d)
@@ -265,7 +248,7 @@ static void match(struct rf_coldplug *c, const char *modalias)
 
 	snprintf(norm, sizeof(norm), "%s", modalias);
 	norm[strcspn(norm, "\n")] = '\0';
-	if (!*norm || !normalize(norm) || seen_before(c, norm))
+	if (!*norm || rf_kmod_normalize(norm, norm) < 0 || seen_before(c, norm))
 		return;
 	for (size_t i = 0; i < c->naliases; i++) {
 		const struct rf_alias *a = &c->aliases[i];
@@ -483,7 +466,7 @@ bool rf_coldplug_want_fs(struct rf_coldplug *c, const char *types)
 	snprintf(copy, sizeof(copy), "%s", types ? types : "");
 	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		snprintf(alias, sizeof(alias), "fs-%s", t);
-		normalize(alias);
+		(void)rf_kmod_normalize(alias, alias);
 		for (size_t i = 0; i < c->naliases; i++)
 			if (fnmatch(c->aliases[i].pattern, alias, 0) == 0)
 				any |= consider(c, c->aliases[i].mod, alias);

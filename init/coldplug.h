@@ -15,7 +15,7 @@
 
 #include "cmdline.h"
 #include "modload.h"
-#include "shared/plan.h"
+#include "plan.h"
 
 struct rf_alias {
 	const char *pattern; /* normalised, in rf_coldplug.text */

@@ -6,8 +6,8 @@
 INIT_PKGS   := blkid libzstd liblzma zlib
 INIT_LIBC   ?= $(if $(shell command -v musl-gcc 2>/dev/null),musl,glibc)
 INIT_WARN   := $(WARN)
-INIT_SRC    := $(wildcard init/*.c) $(wildcard init/shared/*.c)
-INIT_HDR    := $(wildcard init/*.h init/shared/*.h)
+INIT_SRC    := $(wildcard init/*.c) $(wildcard common/*.c)
+INIT_HDR    := $(wildcard init/*.h common/*.h)
 INIT_LIBDIR := $(shell pkg-config --variable=libdir blkid)
 
 ifeq ($(INIT_LIBC),musl)
@@ -15,7 +15,7 @@ ifeq ($(INIT_LIBC),musl)
 # and the kernel's (linux/netlink.h for the uevent socket).
 INIT_CC     := musl-gcc
 INIT_INC    := $(BUILD)/init-include
-INIT_CFLAGS := -std=gnu11 $(INIT_WARN) -Os -ffunction-sections -fdata-sections -Iinit \
+INIT_CFLAGS := -std=gnu11 $(INIT_WARN) -Os -ffunction-sections -fdata-sections -Iinit -Icommon \
 	-I$(INIT_INC) -I$(INIT_INC)/blkid
 INIT_SRC    += $(wildcard init/musl/*.c)
 INIT_LIBS   := $(addprefix $(INIT_LIBDIR)/,libblkid.a libzstd.a liblzma.a libz.a)
@@ -30,7 +30,7 @@ $(INIT_INC)/.stamp: init/init.mk
 	touch $@
 else
 INIT_CC     := $(CC)
-INIT_CFLAGS := -std=gnu11 $(INIT_WARN) -Os -ffunction-sections -fdata-sections -Iinit \
+INIT_CFLAGS := -std=gnu11 $(INIT_WARN) -Os -ffunction-sections -fdata-sections -Iinit -Icommon \
 	$(shell pkg-config --cflags $(INIT_PKGS))
 INIT_LIBS   := $(shell pkg-config --static --libs $(INIT_PKGS)) -lpthread
 INIT_DEPS   :=

@@ -20,7 +20,7 @@
 #include "modload.h"
 #include "mounts.h"
 #include "rootdev.h"
-#include "shared/plan.h"
+#include "plan.h"
 #include "switchroot.h"
 
 #define NEWROOT "/sysroot"

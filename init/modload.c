@@ -13,7 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "shared/decompress.h"
+#include "decompress.h"
 #include "log.h"
 
 #ifndef MODULE_INIT_COMPRESSED_FILE

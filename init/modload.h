@@ -15,7 +15,7 @@
 #include <stddef.h>
 
 #include "cmdline.h"
-#include "shared/plan.h"
+#include "plan.h"
 
 enum rf_modstate {
 	RF_MOD_PENDING,

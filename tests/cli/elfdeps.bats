@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
-# The ELF dependency resolver (builder/elfdeps.c, through the test tool tests/tools/rf-elfdeps)
+# The ELF dependency resolver (lib/elfdeps.c, through the test tool tests/tools/rf-elfdeps)
 # against ldd, the oracle: for every ELF program of the host's /usr/bin and /usr/sbin, with the
 # host's / as the sysroot, the libraries it finds are the ones ldd lists (compared by real
 # path; linux-vdso is left out, a static program needs none), and a library ldd does not find

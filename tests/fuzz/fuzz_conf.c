@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* libFuzzer target: ramforge.conf parsing (builder/conf.c) on arbitrary text, over the
+/* libFuzzer target: ramforge.conf parsing (lib/conf.c) on arbitrary text, over the
  * compiled-in defaults as `ramforge build` does. An error must come with a message. */
 #include <errno.h>
 #include <stdint.h>

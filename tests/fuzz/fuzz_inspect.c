@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* libFuzzer target: the image reader of `ramforge ls` (builder/inspect.c) on arbitrary bytes,
+/* libFuzzer target: the image reader of `ramforge ls` (lib/inspect.c) on arbitrary bytes,
  * through a memory file. Malformed images must give an error, never a crash; every entry it
  * reports must be well-formed. Limits are lower than ramforge's so bombs are cut short. */
 #include <stdint.h>

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
-/* libFuzzer target: the init's load plan parser (init/shared/plan.c) on arbitrary bytes. A plan
+/* libFuzzer target: the init's load plan parser (common/plan.c) on arbitrary bytes. A plan
  * it accepts must be consistent (indices in range, every name found at its index), and what the
  * builder's formatter writes from it must parse back to the same text. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "shared/plan.h"
+#include "plan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

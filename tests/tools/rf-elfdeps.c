@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Test tool: the ELF dependency closure (builder/elfdeps.h) from the shell.
+ * Test tool: the ELF dependency closure (lib/elfdeps.h) from the shell.
  *   rf-elfdeps [--sysroot DIR] [--no-dlopen] [--soname NAME]... FILE...
  *     every file and symlink to copy for FILEs and NAMEs, one a line: "PATH" or "PATH -> TARGET";
  *     an error ends it: "rf-elfdeps: error: MESSAGE", exit status 1.

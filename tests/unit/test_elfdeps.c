@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The ELF dependency resolver (builder/elfdeps.c) on a sysroot of gcc-built fixtures made
+/* The ELF dependency resolver (lib/elfdeps.c) on a sysroot of gcc-built fixtures made
  * here: search order (RUNPATH, RPATH and its inheritance, ld.so.conf and its includes,
  * defaults), expansions, ELF class checks, symlinks resolved inside the sysroot and kept,
  * dlopen notes, scripts, and the errors. */

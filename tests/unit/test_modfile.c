@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The module file check (builder/modfile.c): what the kernel's first ELF checks would refuse. */
+/* The module file check (lib/modfile.c): what the kernel's first ELF checks would refuse. */
 #include <elf.h>
 #include <errno.h>
 #include <stdio.h>

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
-/* The load plan (init/shared/plan.h): what the builder writes, the init reads back exactly;
+/* The load plan (common/plan.h): what the builder writes, the init reads back exactly;
  * malformed plans are refused with the line that is wrong. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "shared/plan.h"
+#include "plan.h"
 #include "tap.h"
 
 static const char good[] = "ramforge-plan 1\n"

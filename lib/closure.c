@@ -6,6 +6,7 @@
  * why each module is in or out.
  */
 #include "closure.h"
+#include "modname.h"
 
 #include <errno.h>
 #include <libkmod.h>
@@ -238,7 +239,7 @@ static char *missing_dep(struct walk *w, struct kmod_module *mod, struct node *n
 		const char *base = strrchr(dep, '/') ? strrchr(dep, '/') + 1 : dep;
 
 		snprintf(name, sizeof(name), "%.*s", (int)strcspn(base, "."), base);
-		rf_modname_normalize(name, name);
+		(void)rf_kmod_normalize(name, name);
 		if (full && rf_modfile_check(full, &e) == -ENOENT)
 			why = rf_strdupf("needs %s: %s", name, e.msg);
 		free(full);
@@ -481,7 +482,7 @@ static int resolve_request(struct walk *w, const struct rf_request *req)
 	if (!rf_modname_valid(req->name) || strlen(req->name) >= sizeof(norm))
 		return rf_fail(w->err, -EINVAL, "invalid module name '%s' (%s): not a module name or alias",
 			       rf_quote_prefix(&q, req->name), req->origin);
-	rf_modname_normalize(norm, req->name);
+	(void)rf_kmod_normalize(norm, req->name);
 	r = kmod_module_new_from_lookup(w->ctx, req->name, &list);
 	if (r < 0)
 		return rf_fail(w->err, r, "cannot look up '%s' (%s): %s", rf_quote_prefix(&q, req->name),
@@ -576,7 +577,7 @@ static int load_builtins(struct walk *w)
 		dot = strstr(base, ".ko");
 		if (dot)
 			*dot = '\0';
-		rf_modname_normalize(base, base);
+		(void)rf_kmod_normalize(base, base);
 		r = rf_strmap_put(&w->builtins, base, (void *)1);
 		if (r < 0)
 			rf_fail(w->err, r, "out of memory");
@@ -627,7 +628,7 @@ static int load_omits(struct walk *w)
 		const struct rf_request *o = &w->sel->omit->v[i];
 
 		snprintf(norm, sizeof(norm), "%s", o->name);
-		rf_modname_normalize(norm, norm);
+		(void)rf_kmod_normalize(norm, norm);
 		r = rf_strmap_put(&w->omitted, norm, o->origin);
 	}
 	return r;
@@ -776,7 +777,7 @@ long rf_modset_find(const struct rf_modset *set, const char *name)
 	char norm[512];
 
 	snprintf(norm, sizeof(norm), "%s", name);
-	rf_modname_normalize(norm, norm);
+	(void)rf_kmod_normalize(norm, norm);
 	for (size_t i = 0; i < set->n; i++)
 		if (strcmp(set->mods[i].name, norm) == 0)
 			return (long)i;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "kmod_index.h"
+#include "modname.h"
 #include "strmap.h"
 
 #define NAME_MAX_LEN 256 /* module names are at most 55 bytes (MODULE_NAME_LEN - 1) */
@@ -100,26 +101,6 @@ static const char *path_modname(const char *path, char buf[NAME_MAX_LEN])
 		buf[i] = base[i] == '-' ? '_' : base[i];
 	buf[i] = '\0';
 	return buf;
-}
-
-/* kmod's alias_normalize: '-' -> '_' outside [...]; an unmatched bracket is an error. */
-static int alias_normalize(const char *alias, char *dst)
-{
-	size_t i;
-
-	for (i = 0; alias[i]; i++) {
-		if (alias[i] == ']')
-			return -EINVAL;
-		if (alias[i] == '[') {
-			for (; alias[i] && alias[i] != ']'; i++)
-				dst[i] = alias[i];
-			if (!alias[i])
-				return -EINVAL;
-		}
-		dst[i] = alias[i] == '-' ? '_' : alias[i];
-	}
-	dst[i] = '\0';
-	return 0;
 }
 
 /* Most lines of a big tree name modules outside a small set: a bit per (length, first and last
@@ -318,7 +299,7 @@ static int alias_line(struct ctx *c, char *line, size_t len, bool normalize)
 	if (r < 0 || key == mod || klen == 0)
 		return r;
 	key[klen] = '\0';
-	if (normalize && alias_normalize(key, key) < 0)
+	if (normalize && rf_kmod_normalize(key, key) < 0)
 		return 0;
 	return rf_kidx_insert(c->idx, key, mod, inc->prio);
 }
@@ -397,7 +378,7 @@ static int builtin_modinfo(struct ctx *c)
 		if (eq - dot - 1 != 5 || memcmp(dot + 1, "alias", 5) != 0)
 			continue;
 		*dot = '\0';
-		if (alias_normalize(eq + 1, eq + 1) == 0)
+		if (rf_kmod_normalize(eq + 1, eq + 1) == 0)
 			r = rf_kidx_insert(c->idx, eq + 1, p, 0);
 	}
 	return finish(c, "modules.builtin.modinfo", "modules.builtin.alias.bin", r);

@@ -58,9 +58,6 @@ char *rf_path_next(char **rest);
 /* malloc'd printf. NULL on ENOMEM. */
 char *rf_strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* kmod's normalisation of a module name: '-' becomes '_' (outside [...] in aliases it is the
- * same rule). Writes into dst (at least strlen(src)+1 bytes). */
-void rf_modname_normalize(char *dst, const char *src);
 
 /* true when name can be a module name or alias: non-empty, printable, no '/', no white space,
  * not "." or "..". */

@@ -4,6 +4,7 @@
  * symbol rule, which reads the undefined symbols of each candidate module through libkmod.
  */
 #include "generic.h"
+#include "modname.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -177,7 +178,7 @@ static int add_request(struct scan *s, const char *path, const struct rf_generic
 		return 0;
 	memcpy(name, base, len);
 	name[len] = '\0';
-	rf_modname_normalize(name, name);
+	(void)rf_kmod_normalize(name, name);
 	if (rule->kind == RF_GEN_SYMBOL) {
 		long in = first_under(s->rules, RF_GEN_SYMBOLS_IN, path);
 

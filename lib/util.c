@@ -166,18 +166,6 @@ char *rf_strdupf(const char *fmt, ...)
 	return r < 0 ? NULL : s;
 }
 
-void rf_modname_normalize(char *dst, const char *src)
-{
-	size_t i = 0;
-
-	/* kmod: '-' -> '_' up to the first '[' (alias patterns keep brackets intact). */
-	for (; src[i] && src[i] != '['; i++)
-		dst[i] = src[i] == '-' ? '_' : src[i];
-	for (; src[i]; i++)
-		dst[i] = src[i];
-	dst[i] = '\0';
-}
-
 bool rf_modname_valid(const char *name)
 {
 	if (!name[0] || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* Where the sysroot's modprobe.d rules are written; see modprobe_conf.h. */
 #include "modprobe_conf.h"
+#include "modname.h"
+#include "paths.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,10 +18,7 @@
 #include "input.h"
 
 /* kmod's default search path, highest precedence first, and the names kmod reads there. */
-static const char *const modprobe_dirs[] = {
-	"etc/modprobe.d", "run/modprobe.d", "usr/local/lib/modprobe.d",
-	"usr/lib/modprobe.d", "lib/modprobe.d", NULL,
-};
+static const char *const modprobe_dirs[] = RF_MODPROBE_DIRS;
 static const char *const conf_suffixes[] = { ".conf", ".alias", NULL };
 
 static int add_rule(struct rf_modprobe_conf *c, enum rf_rule_kind kind, const char *pattern,
@@ -31,7 +30,7 @@ static int add_rule(struct rf_modprobe_conf *c, enum rf_rule_kind kind, const ch
 	if (rf_grow(&c->rules, &c->cap, c->nrules, sizeof(*c->rules), 16) < 0)
 		return -ENOMEM;
 	snprintf(norm, sizeof(norm), "%s", pattern);
-	rf_modname_normalize(norm, norm);
+	(void)rf_kmod_normalize(norm, norm);
 	rule = &c->rules[c->nrules];
 	rule->kind = kind;
 	rule->pattern = strdup(norm);

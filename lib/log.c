@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* User-facing messages; see log.h. */
+/* The library's diagnostics, handed to the caller's function; see log.h. */
 #include "log.h"
 
 #include <libkmod.h>
@@ -11,12 +11,14 @@
 
 static enum rf_log_level max_level = RF_LOG_WARN;
 
-static const char *const prefix[] = {
-	[RF_LOG_ERROR] = "error: ",
-	[RF_LOG_WARN] = "warning: ",
-	[RF_LOG_INFO] = "",
-	[RF_LOG_DEBUG] = "debug: ",
-};
+static rf_log_fn sink;
+static void *sink_data;
+
+void rf_log_set_fn(rf_log_fn fn, void *data)
+{
+	sink = fn;
+	sink_data = data;
+}
 
 void rf_log_set_level(enum rf_log_level level)
 {
@@ -28,33 +30,14 @@ enum rf_log_level rf_log_get_level(void)
 	return max_level;
 }
 
-/* One message, one line: control characters from names or files are escaped. */
-static void put_escaped(const char *s)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '\n')
-			fputs("\\n", stderr);
-		else if (c == '\t')
-			fputs("\\t", stderr);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(stderr, "\\x%02x", c);
-		else
-			fputc(c, stderr);
-	}
-}
-
 static void vlog(enum rf_log_level level, const char *fmt, va_list ap)
 {
 	char buf[4096];
 
-	if (level > max_level)
+	if (level > max_level || !sink)
 		return;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	fprintf(stderr, "ramforge: %s", prefix[level]);
-	put_escaped(buf);
-	fputc('\n', stderr);
+	sink(sink_data, level, buf);
 }
 
 void rf_log(enum rf_log_level level, const char *fmt, ...)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The builder's side of the load plan (format: init/shared/plan.h): turn the closure's module set
+ * The builder's side of the load plan (format: common/plan.h): turn the closure's module set
  * into the plan file that ramforge-init executes, and add it to the image's manifest.
  * Errors: -errno, the message in err. Nothing is printed.
  */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Builder side of the load plan: the closure's module set, in its load order, becomes the plan
- * file in the image. The format itself lives in init/shared/plan.c (shared with the init).
+ * file in the image. The format itself lives in common/plan.c (shared with the init).
  */
 #include "plan_emit.h"
 
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shared/plan.h"
+#include "plan.h"
 
 int rf_plan_add(const struct rf_modset *set, struct rf_manifest *m, struct rf_err *err)
 {

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "shared/decompress.h"
+#include "decompress.h"
 
 /* Fields read in the file's own byte order, so a tree for another architecture checks too. */
 struct elfview {

@@ -11,7 +11,7 @@
 #include "hostonly.h"
 #include "modules_load.h"
 
-static int set_paths(struct rf_select *s, const struct rf_opts *o, struct rf_err *err)
+static int set_paths(struct rf_select *s, const struct rf_select_opts *o, struct rf_err *err)
 {
 	struct utsname u;
 
@@ -43,7 +43,7 @@ static int add_words(struct rf_requests *r, const struct rf_strv *words, const c
 {
 	int ret = 0;
 
-	for (size_t i = 0; i < words->n && ret >= 0; i++)
+	for (size_t i = 0; words && i < words->n && ret >= 0; i++)
 		ret = rf_requests_add(r, words->v[i], origin, false);
 	return ret;
 }
@@ -63,15 +63,14 @@ static int add_conf(struct rf_requests *r, const struct rf_conf_list *l, const c
 
 /* The automatic part of the selection: the generic rules or the hostonly probe. Skipped when
  * the caller named the modules (--drivers, or the NAMEs of `deps`). */
-static int scan(struct rf_select *s, const struct rf_opts *o, const struct rf_strv *names,
-		struct rf_err *err)
+static int scan(struct rf_select *s, const struct rf_select_opts *o, struct rf_err *err)
 {
 	struct rf_generic_rules rules = { 0 };
 	bool hostonly = o->hostonly >= 0 ? o->hostonly : strcmp(s->conf.hostonly, "yes") == 0;
 	size_t first = s->reqs.n;
 	int r;
 
-	if (o->drivers_only || (names && names->n))
+	if (o->drivers_only || (o->names && o->names->n))
 		return 0;
 	if (hostonly) {
 		r = rf_hostonly_scan(o->host_root ? o->host_root : "/", s->kmoddir, &s->reqs,
@@ -89,8 +88,7 @@ static int scan(struct rf_select *s, const struct rf_opts *o, const struct rf_st
 	return r;
 }
 
-int rf_select_init(struct rf_select *s, const struct rf_opts *o, const struct rf_strv *names,
-		   struct rf_err *err)
+int rf_select_init(struct rf_select *s, const struct rf_select_opts *o, struct rf_err *err)
 {
 	int r = set_paths(s, o, err);
 
@@ -99,15 +97,15 @@ int rf_select_init(struct rf_select *s, const struct rf_opts *o, const struct rf
 	r = rf_conf_load(&s->conf, s->sysroot, err);
 	if (r < 0)
 		return r;
-	r = add_words(&s->reqs, &o->add, "requested");
-	if (r >= 0 && names)
-		r = add_words(&s->reqs, names, "requested");
+	r = add_words(&s->reqs, o->add, "requested");
+	if (r >= 0)
+		r = add_words(&s->reqs, o->names, "requested");
 	if (r >= 0)
 		r = add_conf(&s->reqs, &s->conf.add_drivers, "add_drivers");
 	if (r >= 0)
 		r = add_conf(&s->reqs, &s->conf.force_drivers, "force_drivers");
 	if (r >= 0)
-		r = add_words(&s->omit, &o->omit, "-o on the command line");
+		r = add_words(&s->omit, o->omit, "-o on the command line");
 	if (r >= 0)
 		r = add_conf(&s->omit, &s->conf.omit_drivers, "omit_drivers");
 	if (r < 0)
@@ -115,7 +113,7 @@ int rf_select_init(struct rf_select *s, const struct rf_opts *o, const struct rf
 	if (!o->no_modules_load)
 		r = rf_modules_load_read(s->sysroot, &s->reqs, err);
 	if (r >= 0)
-		r = scan(s, o, names, err);
+		r = scan(s, o, err);
 	return r;
 }
 
