@@ -6,9 +6,10 @@
  * File: RF_PLAN_PATH inside the image, UTF-8 text, one record a line, fields separated by one
  * space. Blank lines and lines starting with '#' are ignored.
  *
- *   ramforge-plan 1                       first line: format and version
+ *   ramforge-plan 2                       first line: format and version
  *   kver 6.1.0-13-cloud-amd64             the kernel the plan is for (its module tree)
  *   mod NAME PATH WHEN DEPS PRE POST [OPTIONS...]
+ *   step BUNDLE TRIGGER CONDS ARGV...      a bundle's command (below)
  *
  * One `mod` line per module, in a valid load order: every module after its hard dependencies
  * and its pre softdeps.
@@ -25,6 +26,33 @@
  *   OPTIONS  the rest of the line, verbatim: parameters as for modprobe ("k=v k2=\"a b\""),
  *            from `options NAME ...` in the image's modprobe.d; may be empty
  *
+ *
+ * `step` lines, in the order the bundles (and their manifests) list them. The init runs them,
+ * fork and exec with ARGV (no shell; ARGV[0] an absolute path in the image), from the loop that
+ * waits for the root, with the console as stdin/stdout/stderr (cryptsetup prompts there).
+ *   BUNDLE   the bundle's name ("crypt"), for the log, the failure block and the off switches
+ *   TRIGGER  "device=TYPE": once per block device whose blkid TYPE is TYPE (crypto_LUKS,
+ *            LVM2_member, linux_raid_member), when it appears, including devices that an
+ *            earlier step made; per device, only the first matching step of each bundle runs
+ *            "root-missing=SECS": once, when the root has not appeared SECS seconds after the
+ *            coldplug started
+ *   CONDS    "-" or comma-separated conditions, all of which must hold:
+ *              off=WORD       the step does not run when the kernel command line holds WORD
+ *                             ("rd.lvm=0"); the bundle's off switches are repeated per step
+ *              if=KEY         the command line has at least one KEY= ("rd.lvm.lv")
+ *              unless=KEY     it has none
+ *              filter=KEY     when the command line has KEY= values ("rd.luks.uuid"), the
+ *                             device's UUID must equal one of them (compared without '-' and
+ *                             ':', case-insensitively, a "luks-" prefix ignored); else any
+ *              uuid=UUID      the device's UUID is UUID (same comparison): crypttab entries
+ *   ARGV     words; "%{DEVICE}" and "%{UUID}" inside a word become the device's path and blkid
+ *            UUID (device triggers only), "%{KEY}" for a command-line KEY (a name holding a
+ *            '.') as a whole word becomes one word per value (values of repeated KEY= and
+ *            comma-separated lists, in order; none: the word is dropped). "%%" is '%'.
+ *            Words hold no space; a word that must be empty is not possible.
+ * A step's exit status is recorded (the failure block lists every step that ran, its device
+ * and its status); a failing step does not stop the boot, the root's absence does.
+ *
  * Ownership: rf_plan_parse fills a zero-initialised struct rf_plan that the caller releases with
  * rf_plan_free. rf_plan_format only reads the plan (its strings may be borrowed) and returns a
  * malloc'd text. Errors: -errno (-EINVAL for malformed input, the line in errbuf), -ENOMEM.
@@ -34,7 +62,7 @@
 #include <stddef.h>
 
 #define RF_PLAN_PATH "etc/ramforge/plan" /* inside the image, no leading '/' */
-#define RF_PLAN_VERSION 1
+#define RF_PLAN_VERSION 2
 
 struct rf_plan_mod {
 	char *name;
@@ -49,10 +77,28 @@ struct rf_plan_mod {
 	size_t npost;
 };
 
+enum rf_step_trigger { RF_STEP_DEVICE = 1, RF_STEP_ROOT_MISSING = 2 };
+
+struct rf_plan_step {
+	char *bundle;
+	enum rf_step_trigger trigger;
+	char *type;        /* RF_STEP_DEVICE: the blkid TYPE */
+	unsigned secs;     /* RF_STEP_ROOT_MISSING */
+	char **off;        /* command-line words that turn the step off */
+	size_t noff;
+	char **if_keys, **unless_keys, **filter_keys;
+	size_t nif, nunless, nfilter;
+	char *uuid;        /* NULL: any device */
+	char **argv;       /* NULL-terminated, as written (expansion is the init's) */
+	size_t argc;
+};
+
 struct rf_plan {
 	char *kver;
 	struct rf_plan_mod *mods;
 	size_t n;
+	struct rf_plan_step *steps;
+	size_t nsteps;
 	/* Private: rf_plan_parse's name index (open addressing, slot = module index + 1, 0 empty),
 	 * so parsing and rf_plan_find take constant time per name. nindex 0: none (a plan built by
 	 * hand), rf_plan_find searches linearly. */
