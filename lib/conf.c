@@ -16,7 +16,9 @@
 
 extern const char rf_default_conf[];
 
-#define KNOWN_KEYS "add_drivers, force_drivers, omit_drivers, compress, compress_level, backups, hostonly, image"
+#define KNOWN_KEYS                                                                                \
+	"add_drivers, force_drivers, omit_drivers, add_bundles, omit_bundles, install_items, "     \
+	"compress, compress_level, backups, hostonly, image"
 
 /* One parsed `key=value` line. */
 struct assign {
@@ -304,6 +306,12 @@ static int apply(struct rf_conf *conf, const struct assign *a, const char *where
 		l = &conf->force_drivers;
 	else if (key_is(a, "omit_drivers"))
 		l = &conf->omit_drivers;
+	else if (key_is(a, "add_bundles"))
+		l = &conf->add_bundles;
+	else if (key_is(a, "omit_bundles"))
+		l = &conf->omit_bundles;
+	else if (key_is(a, "install_items"))
+		l = &conf->install_items;
 	if (!l)
 		return apply_scalar(conf, a, where, line, err);
 	origin = rf_strdupf("%s:%d", where, line);
@@ -410,6 +418,9 @@ void rf_conf_free(struct rf_conf *conf)
 	list_clear(&conf->add_drivers);
 	list_clear(&conf->force_drivers);
 	list_clear(&conf->omit_drivers);
+	list_clear(&conf->add_bundles);
+	list_clear(&conf->omit_bundles);
+	list_clear(&conf->install_items);
 	free(conf->compress);
 	free(conf->hostonly);
 	free(conf->image);

@@ -30,6 +30,9 @@ struct rf_conf {
 	struct rf_conf_list add_drivers;   /* explicit, loaded early */
 	struct rf_conf_list force_drivers; /* explicit, loaded early (dracut's meaning) */
 	struct rf_conf_list omit_drivers;  /* never in the image */
+	struct rf_conf_list add_bundles;   /* bundles (modules.d/) to include */
+	struct rf_conf_list omit_bundles;  /* bundles never to include */
+	struct rf_conf_list install_items; /* sysroot files; ELF ones with their libraries */
 	char *compress;                    /* "zstd" "gzip" "xz" "lz4" "none"; never NULL after load */
 	int compress_level;                /* -1: the compressor's ramforge default */
 	int backups;                       /* backups kept per image; default 3 */
