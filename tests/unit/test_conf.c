@@ -106,26 +106,27 @@ static void test_syntax(void)
 static void test_errors(void)
 {
 	expect_error("\nfoo=\"x\"\n", "etc/ramforge.conf:2: unknown key \"foo\" (known: add_drivers, force_drivers, "
-					 "omit_drivers, compress, compress_level, backups, hostonly, image)",
+					 "omit_drivers, add_bundles, omit_bundles, install_items, compress, "
+					 "compress_level, backups, hostonly, image)",
 		     "unknown key");
 	expect_error("add_drivers=\"a b\n", "etc/ramforge.conf:1: unterminated quote \"", "unterminated double quote");
 	expect_error("#\nadd_drivers='a\n", "etc/ramforge.conf:2: unterminated quote '", "unterminated single quote");
 	expect_error("add_drivers=\"a\nb\"\n",
 		     "etc/ramforge.conf:1: a value must fit on one line (its closing \" is on line 2)", "value with a newline");
 	expect_error("add_drivers=\"$(ls)\"\n",
-		     "etc/ramforge.conf:1: command substitution $(...) is not supported: nothing in ramforge.conf is evaluated",
+		     "etc/ramforge.conf:1: command substitution $(...) is not supported: nothing in ramforge's configuration is evaluated",
 		     "$(...)");
 	expect_error("add_drivers=\"${X}\"\n",
-		     "etc/ramforge.conf:1: variable expansion ${...} is not supported: nothing in ramforge.conf is evaluated",
+		     "etc/ramforge.conf:1: variable expansion ${...} is not supported: nothing in ramforge's configuration is evaluated",
 		     "${...}");
 	expect_error("add_drivers+=\" $add_drivers x\"\n",
-		     "etc/ramforge.conf:1: variables ($NAME) are not supported: nothing in ramforge.conf is evaluated",
+		     "etc/ramforge.conf:1: variables ($NAME) are not supported: nothing in ramforge's configuration is evaluated",
 		     "$VAR");
 	expect_error("add_drivers=$X\n",
-		     "etc/ramforge.conf:1: variables ($NAME) are not supported: nothing in ramforge.conf is evaluated",
+		     "etc/ramforge.conf:1: variables ($NAME) are not supported: nothing in ramforge's configuration is evaluated",
 		     "unquoted $VAR");
 	expect_error("add_drivers='`uname`'\n",
-		     "etc/ramforge.conf:1: command substitution `...` is not supported: nothing in ramforge.conf is evaluated",
+		     "etc/ramforge.conf:1: command substitution `...` is not supported: nothing in ramforge's configuration is evaluated",
 		     "backticks");
 	expect_error("add_drivers\n", "etc/ramforge.conf:1: expected key=\"value\", got \"add_drivers\"", "bare word");
 	expect_error("source /etc/x\n", "etc/ramforge.conf:1: expected key=\"value\", got \"source /etc/x\"",
