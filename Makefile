@@ -22,8 +22,9 @@ SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 # (builder/: main, options, the commands; the only code that prints).
 LIB_SRC  := $(wildcard lib/*.c) $(wildcard common/*.c)
 CLI_SRC  := $(wildcard builder/*.c)
-LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/gen/default_conf.o $(BUILD)/gen/generic_conf.o
-SAN_OBJ  := $(patsubst %.c,$(BUILD)/san/%.o,$(LIB_SRC)) $(BUILD)/san/gen/default_conf.o $(BUILD)/san/gen/generic_conf.o
+GEN      := default_conf generic_conf bundles
+LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(patsubst %,$(BUILD)/gen/%.o,$(GEN))
+SAN_OBJ  := $(patsubst %.c,$(BUILD)/san/%.o,$(LIB_SRC)) $(patsubst %,$(BUILD)/san/gen/%.o,$(GEN))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 UNIT_SAN := $(patsubst tests/unit/%.c,$(BUILD)/san/unit/%,$(UNIT_SRC))
@@ -62,6 +63,12 @@ $(BUILD)/gen/default_conf.c: conf/ramforge.conf lib/embed.sh
 $(BUILD)/gen/generic_conf.c: conf/generic.conf lib/embed.sh
 	@mkdir -p $(dir $@)
 	sh lib/embed.sh rf_generic_conf < $< > $@
+
+# The bundles (modules.d/NN-NAME/bundle.conf), compiled in as a table.
+BUNDLES := $(sort $(wildcard modules.d/*/bundle.conf))
+$(BUILD)/gen/bundles.c: $(BUNDLES) lib/embed_bundles.sh
+	@mkdir -p $(dir $@)
+	sh lib/embed_bundles.sh $(BUNDLES) > $@
 
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(CC) $(CFLAGS) $(RF_CFLAGS) -c -o $@ $<
@@ -105,7 +112,7 @@ FUZZ_SAN   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 FUZZ_FLAGS  = -O1 -g $(FUZZ_SAN) $(filter-out -Werror,$(RF_CFLAGS)) -Wno-format-nonliteral
 FUZZ_SRC   := $(LIB_SRC) init/cmdline.c
 FUZZ_OBJ   := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(FUZZ_SRC)) \
-	$(BUILD)/fuzz/obj/gen/default_conf.o $(BUILD)/fuzz/obj/gen/generic_conf.o
+	$(patsubst %,$(BUILD)/fuzz/obj/gen/%.o,$(GEN))
 FUZZ_BIN   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_TIME  ?= 300
 

@@ -21,6 +21,8 @@ static const char usage[] =
 	"                      print the modules an image would hold, in load order\n"
 	"  ls    [--modules] IMAGE\n"
 	"                      list the contents of an image\n"
+	"  bundles [SELECTION]\n"
+	"                      which bundles (lvm, crypt, mdraid) an image would hold, and why\n"
 	"\n"
 	"Run `ramforge COMMAND --help` for a command's options; `man ramforge` for the rest.\n";
 
@@ -31,6 +33,7 @@ static const struct {
 	{ "build", rf_cmd_build },
 	{ "deps", rf_cmd_deps },
 	{ "ls", rf_cmd_ls },
+	{ "bundles", rf_cmd_bundles },
 };
 
 /* The exit status: the command's, or 1 when its output could not be written. */

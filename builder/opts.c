@@ -11,7 +11,7 @@
 
 enum {
 	O_KMODDIR = 256, O_SYSROOT, O_NO_MODLOAD, O_NO_BACKUP, O_COMPRESS, O_EXPLAIN, O_MODULES, O_INIT,
-	O_GENERIC, O_HOSTONLY, O_HOST_ROOT, O_DRIVERS, O_LOCK_TIMEOUT,
+	O_GENERIC, O_HOSTONLY, O_HOST_ROOT, O_DRIVERS, O_LOCK_TIMEOUT, O_ADD_BUNDLES, O_OMIT_BUNDLES,
 };
 
 struct opt_def {
@@ -30,6 +30,8 @@ static const struct opt_def defs[] = {
 	{ { "generic", no_argument, NULL, O_GENERIC }, RF_OPT_SELECTION },
 	{ { "hostonly", no_argument, NULL, O_HOSTONLY }, RF_OPT_SELECTION },
 	{ { "host-root", required_argument, NULL, O_HOST_ROOT }, RF_OPT_SELECTION },
+	{ { "add-bundles", required_argument, NULL, O_ADD_BUNDLES }, RF_OPT_SELECTION },
+	{ { "omit-bundles", required_argument, NULL, O_OMIT_BUNDLES }, RF_OPT_SELECTION },
 	{ { "force", no_argument, NULL, 'f' }, RF_OPT_BUILD },
 	{ { "no-backup", no_argument, NULL, O_NO_BACKUP }, RF_OPT_BUILD },
 	{ { "compress", required_argument, NULL, O_COMPRESS }, RF_OPT_BUILD },
@@ -61,6 +63,8 @@ static int apply(struct rf_opts *o, int c, const char *arg)
 	case O_GENERIC: o->hostonly = 0; return 0;
 	case O_HOSTONLY: o->hostonly = 1; return 0;
 	case O_HOST_ROOT: o->host_root = arg; return 0;
+	case O_ADD_BUNDLES: return rf_strv_split_words(&o->add_bundles, arg);
+	case O_OMIT_BUNDLES: return rf_strv_split_words(&o->omit_bundles, arg);
 	case 'f': o->force = true; return 0;
 	case O_NO_BACKUP: o->no_backup = true; return 0;
 	case O_COMPRESS: o->compress = arg; return 0;
@@ -155,6 +159,8 @@ void rf_opts_free(struct rf_opts *o)
 {
 	rf_strv_clear(&o->add);
 	rf_strv_clear(&o->omit);
+	rf_strv_clear(&o->add_bundles);
+	rf_strv_clear(&o->omit_bundles);
 	rf_strv_clear(&o->args);
 }
 
@@ -163,6 +169,7 @@ struct rf_select_opts rf_opts_selection(const struct rf_opts *o, const struct rf
 	return (struct rf_select_opts){
 		.kver = o->kver, .kmoddir = o->kmoddir, .sysroot = o->sysroot,
 		.host_root = o->host_root, .add = &o->add, .omit = &o->omit, .names = names,
+		.add_bundles = &o->add_bundles, .omit_bundles = &o->omit_bundles,
 		.hostonly = o->hostonly, .drivers_only = o->drivers_only,
 		.no_modules_load = o->no_modules_load,
 	};
@@ -193,4 +200,8 @@ const char rf_selection_help[] =
 	"                            (config hostonly=\"yes\")\n"
 	"      --host-root DIR       read the host's proc/ and sys/ under DIR (default: /), for\n"
 	"                            tests and image pipelines that describe another machine\n"
+	"      --add-bundles \"A B\"   bundles to include: lvm, crypt, mdraid (repeatable; the\n"
+	"                            generic selection has each whose tools SYSROOT has, hostonly\n"
+	"                            those the root's stack needs; `ramforge bundles` lists them)\n"
+	"      --omit-bundles \"A B\"  bundles never to include (repeatable)\n"
 	"\n";

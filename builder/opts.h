@@ -21,6 +21,7 @@ enum {
 struct rf_opts {
 	const char *kver, *kmoddir, *sysroot;
 	struct rf_strv add, omit;  /* words of every -a / -o */
+	struct rf_strv add_bundles, omit_bundles; /* words of every --add-bundles / --omit-bundles */
 	bool no_modules_load;
 	int hostonly;              /* -1: from config; 0: --generic; 1: --hostonly */
 	bool drivers_only;         /* --drivers: exactly the named modules, no generic/hostonly scan */

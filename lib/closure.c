@@ -488,6 +488,8 @@ static int resolve_request(struct walk *w, const struct rf_request *req)
 		return rf_fail(w->err, r, "cannot look up '%s' (%s): %s", rf_quote_prefix(&q, req->name),
 			       req->origin, strerror(-r));
 	if (!list) {
+		if (req->optional)
+			return 0;
 		if (!req->automatic)
 			return rf_fail(w->err, -ENOENT, "module '%s' (%s) not found in %s",
 				       rf_quote_prefix(&q, req->name), req->origin, w->sel->kmoddir);

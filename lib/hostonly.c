@@ -27,6 +27,7 @@ struct probe {
 	char *sys;    /* ROOT/sys, resolved */
 	struct rf_requests *reqs;
 	struct rf_strv *warnings;
+	struct rf_strv *stack;      /* "dm-uuid:UUID", "md:NAME" of the root's stack, or NULL */
 	struct rf_strmap requested; /* names already requested */
 	struct rf_strmap walked;    /* device directories already followed */
 	bool ciphers_added;         /* proc/crypto was read for a dm-crypt device */
@@ -251,6 +252,8 @@ static int add_dm(struct probe *p, const char *dev, const char *name)
 			dmname ? dmname : "?");
 	size_t i = 0, n = sizeof(targets) / sizeof(targets[0]);
 
+	if (r >= 0 && p->stack)
+		r = rf_strv_pushf(p->stack, "dm-uuid:%s", uuid ? uuid : "");
 	while (uuid && i < n && strncmp(uuid, targets[i].prefix, strlen(targets[i].prefix)) != 0)
 		i++;
 	if (r >= 0 && uuid && i < n && targets[i].module)
@@ -274,6 +277,9 @@ static int add_md(struct probe *p, const char *dev, const char *name)
 	char *level = read_attr(dev, "md/level");
 	const char *mod = NULL;
 	int r = request(p, "md_mod", "hostonly: %s is an md device", name);
+
+	if (r >= 0 && p->stack)
+		r = rf_strv_pushf(p->stack, "md:%s", name);
 
 	if (level && (strcmp(level, "raid4") == 0 || strcmp(level, "raid5") == 0 ||
 		      strcmp(level, "raid6") == 0))
@@ -416,9 +422,9 @@ static int probe_init(struct probe *p, const char *root, const char *kmoddir, st
 }
 
 int rf_hostonly_scan(const char *root, const char *kmoddir, struct rf_requests *reqs,
-		     struct rf_strv *warnings, struct rf_err *err)
+		     struct rf_strv *warnings, struct rf_strv *stack, struct rf_err *err)
 {
-	struct probe p = { .reqs = reqs, .warnings = warnings };
+	struct probe p = { .reqs = reqs, .warnings = warnings, .stack = stack };
 	struct mount m;
 	char fsalias[80], *dev = NULL;
 	int r = probe_init(&p, root, kmoddir, err);

@@ -10,7 +10,9 @@
  * target tree, so a KVER other than the running one gets the same drivers.
  * A modalias that no module of the target tree (kmoddir) matches is dropped quietly: most
  * devices on a chain (bridges, hubs) are driven by built-in code.
- * Ownership: requests and warnings are appended to lists the caller owns.
+ * The root's stack is listed in `stack` (if not NULL) for the bundles: "dm-uuid:UUID" per
+ * device-mapper device (its dm uuid: "LVM-...", "CRYPT-LUKS2-..."), "md:NAME" per md array.
+ * Ownership: requests, warnings and the stack are appended to lists the caller owns.
  * Errors: -errno with the message in rf_err when the root mount cannot be found; devices
  * that cannot be followed are warnings.
  */
@@ -19,4 +21,4 @@
 #include "util.h"
 
 int rf_hostonly_scan(const char *root, const char *kmoddir, struct rf_requests *reqs,
-		     struct rf_strv *warnings, struct rf_err *err);
+		     struct rf_strv *warnings, struct rf_strv *stack, struct rf_err *err);

@@ -8,12 +8,15 @@
  */
 #pragma once
 #include "closure.h"
+#include "plan.h"
 #include "manifest.h"
 #include "util.h"
 
 struct rf_image_inputs {
 	const char *sysroot;   /* where modprobe.d files are read */
 	const char *init_path; /* the ramforge-init binary */
+	const struct rf_plan_step *steps; /* the bundles' steps for the plan (bundle_plan.h) */
+	size_t nsteps;
 };
 
 int rf_image_compose(const struct rf_modset *set, const struct rf_image_inputs *in,

@@ -11,9 +11,12 @@
 
 #include "plan.h"
 
-int rf_plan_add(const struct rf_modset *set, struct rf_manifest *m, struct rf_err *err)
+int rf_plan_add(const struct rf_modset *set, const struct rf_plan_step *steps, size_t nsteps,
+		struct rf_manifest *m, struct rf_err *err)
 {
-	struct rf_plan plan = { .kver = set->kver, .n = set->n };
+	/* The plan's formatter only reads its steps. */
+	struct rf_plan plan = { .kver = set->kver, .n = set->n,
+				.steps = (struct rf_plan_step *)steps, .nsteps = nsteps };
 	char *text = NULL;
 	size_t len = 0;
 	int r;
@@ -45,7 +48,7 @@ int rf_plan_add(const struct rf_modset *set, struct rf_manifest *m, struct rf_er
 	free(plan.mods);
 	if (r < 0)
 		return rf_fail(err, r, "load plan: %s",
-			       r == -EINVAL ? "a module name, path or option cannot be written"
+			       r == -EINVAL ? "a module name, path or option, or a bundle's step, cannot be written"
 					    : strerror(-r));
 	r = rf_manifest_add_bytes(m, RF_PLAN_PATH, text, len, 0644);
 	free(text);

@@ -22,6 +22,7 @@ int rf_requests_add(struct rf_requests *r, const char *name, const char *origin,
 		return -ENOMEM;
 	}
 	q->automatic = automatic;
+	q->optional = false;
 	q->early = true;
 	r->n++;
 	return 0;

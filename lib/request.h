@@ -17,6 +17,8 @@ struct rf_request {
 	bool early;     /* load at boot before looking for the root device (rf_requests_add sets
 			 * it; the generic and hostonly scans clear it: their modules load on
 			 * demand, when a device needs them) */
+	bool optional;  /* explicit, but skipped quietly when the kernel has no such module
+			 * (a bundle's optional_drivers) */
 };
 
 struct rf_requests {

@@ -73,8 +73,9 @@ static int scan(struct rf_select *s, const struct rf_select_opts *o, struct rf_e
 	if (o->drivers_only || (o->names && o->names->n))
 		return 0;
 	if (hostonly) {
+		s->hostonly = true;
 		r = rf_hostonly_scan(o->host_root ? o->host_root : "/", s->kmoddir, &s->reqs,
-				     &s->warnings, err);
+				     &s->warnings, &s->stack, err);
 	} else {
 		r = rf_generic_rules_default(&rules, err);
 		if (r >= 0)
@@ -85,6 +86,47 @@ static int scan(struct rf_select *s, const struct rf_select_opts *o, struct rf_e
 	 * that is there matches one of its aliases (or the root's filesystem needs it). */
 	for (size_t i = first; i < s->reqs.n; i++)
 		s->reqs.v[i].early = false;
+	return r;
+}
+
+/* The CLI's bundle names (origin "--add-bundles") then ramforge.conf's ("add_bundles FILE:LINE"). */
+static int bundle_list(struct rf_conf_list *out, const struct rf_strv *cli, const char *opt,
+		       const struct rf_conf_list *conf, const char *key)
+{
+	int r = 0;
+
+	for (size_t i = 0; cli && r >= 0 && i < cli->n; i++)
+		r = rf_conf_list_push(out, cli->v[i], strlen(cli->v[i]), opt);
+	for (size_t i = 0; r >= 0 && i < conf->n; i++) {
+		char *origin = rf_strdupf("%s %s", key, conf->v[i].origin);
+
+		r = origin ? rf_conf_list_push(out, conf->v[i].word, strlen(conf->v[i].word), origin) : -ENOMEM;
+		free(origin);
+	}
+	return r;
+}
+
+/* Which bundles: those named, plus the generic or hostonly choice when there was a scan. */
+static int choose_bundles(struct rf_select *s, const struct rf_select_opts *o, struct rf_err *err)
+{
+	struct rf_conf_list add = { 0 }, omit = { 0 };
+	struct rf_bundle_choice c = { .sysroot = s->sysroot, .add = &add, .omit = &omit,
+				      .stack = &s->stack };
+	int r = rf_bundles_load(&s->bundles, err);
+
+	if (o->drivers_only || (o->names && o->names->n))
+		c.mode = RF_BUNDLES_NAMED;
+	else
+		c.mode = s->hostonly ? RF_BUNDLES_HOSTONLY : RF_BUNDLES_GENERIC;
+	if (r >= 0 && (bundle_list(&add, o->add_bundles, "--add-bundles", &s->conf.add_bundles, "add_bundles") < 0 ||
+		       bundle_list(&omit, o->omit_bundles, "--omit-bundles", &s->conf.omit_bundles, "omit_bundles") < 0))
+		r = rf_fail(err, -ENOMEM, "out of memory");
+	if (r >= 0)
+		r = rf_bundles_choose(&s->bundles, &c, err);
+	if (r >= 0 && rf_bundles_requests(&s->bundles, &s->reqs) < 0)
+		r = rf_fail(err, -ENOMEM, "out of memory");
+	rf_conf_list_clear(&add);
+	rf_conf_list_clear(&omit);
 	return r;
 }
 
@@ -114,11 +156,15 @@ int rf_select_init(struct rf_select *s, const struct rf_select_opts *o, struct r
 		r = rf_modules_load_read(s->sysroot, &s->reqs, err);
 	if (r >= 0)
 		r = scan(s, o, err);
+	if (r >= 0)
+		r = choose_bundles(s, o, err);
 	return r;
 }
 
 void rf_select_free(struct rf_select *s)
 {
+	rf_bundles_free(&s->bundles);
+	rf_strv_clear(&s->stack);
 	rf_conf_free(&s->conf);
 	rf_requests_clear(&s->reqs);
 	rf_requests_clear(&s->omit);

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The selection stage: options + ramforge.conf + modules-load.d become the requests, the
- * omit list and the rf_selection (sysroot, kver, kmoddir) that the closure consumes.
+ * The selection stage: options + ramforge.conf + modules-load.d + the generic rules or the
+ * hostonly probe + the bundles become the requests, the omit list, the chosen bundles and the
+ * rf_selection (sysroot, kver, kmoddir) that the closure consumes.
  * Ownership: struct rf_select owns everything; rf_select_free releases it.
  */
 #pragma once
+#include "bundle.h"
 #include "closure.h"
 #include "conf.h"
 #include "request.h"
@@ -17,6 +19,7 @@ struct rf_select_opts {
 	const char *host_root;       /* where the hostonly probe reads /sys and /proc; NULL: "/" */
 	const struct rf_strv *add;   /* explicit requests (-a), or NULL */
 	const struct rf_strv *omit;  /* never include (-o), or NULL */
+	const struct rf_strv *add_bundles, *omit_bundles; /* --add-bundles, --omit-bundles, or NULL */
 	const struct rf_strv *names; /* more explicit requests (the NAMEs of `deps`), or NULL;
 				      * like drivers_only, they turn the automatic scan off */
 	int hostonly;                /* -1: from ramforge.conf; 0: generic; 1: hostonly */
@@ -29,7 +32,10 @@ struct rf_select {
 	struct rf_requests reqs;
 	struct rf_requests omit;
 	struct rf_selection sel;
+	struct rf_bundles bundles;    /* every bundle; the chosen ones marked (bundle.h) */
+	struct rf_strv stack;     /* hostonly: the root's dm/md stack ("dm-uuid:...", "md:...") */
 	struct rf_strv warnings;  /* non-fatal findings of the hostonly probe, for the caller to print */
+	bool hostonly;            /* the hostonly probe ran */
 	char *sysroot, *kver, *kmoddir; /* owned storage behind sel */
 };
 

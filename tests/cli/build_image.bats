@@ -117,7 +117,7 @@ unpack() { # IMAGE DIR
 		has_line "$listing" " init$"
 		has_line "$listing" " lib/modules/$K/modules.dep$"
 		plan=$(dracutbasedir=$base bash "$lsinitrd" -f etc/ramforge/plan "$IMG" 2>&1)
-		has_line "$plan" "^ramforge-plan 1$"
+		has_line "$plan" "^ramforge-plan 2$"
 		has_line "$plan" "^kver $K$"
 	done
 }

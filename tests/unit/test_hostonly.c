@@ -58,7 +58,7 @@ static void expect(const char *name, const char *root, const char *want, size_t 
 	struct rf_requests q = { 0 };
 	struct rf_strv w = { 0 };
 	struct rf_err err = { "" };
-	int r = rf_hostonly_scan(root, NULL, &q, &w, &err);
+	int r = rf_hostonly_scan(root, NULL, &q, &w, NULL, &err);
 	char *got = dump(&q);
 	bool automatic = true;
 
@@ -149,14 +149,14 @@ static void test_errors(void)
 	struct rf_strv w = { 0 };
 	struct rf_err err = { "" };
 	char path[300];
-	int r = rf_hostonly_scan("/nonexistent-host-root", NULL, &q, &w, &err);
+	int r = rf_hostonly_scan("/nonexistent-host-root", NULL, &q, &w, NULL, &err);
 
 	TAP_CHECK(r == -ENOENT && strstr(err.msg, "/nonexistent-host-root"), "no host root: %s", err.msg);
 	const char *dir = host("nvme");
 
 	snprintf(path, sizeof(path), "%s/proc/self/mountinfo", dir);
 	remove(path);
-	r = rf_hostonly_scan(dir, NULL, &q, &w, &err);
+	r = rf_hostonly_scan(dir, NULL, &q, &w, NULL, &err);
 	TAP_CHECK(r < 0 && strstr(err.msg, "proc/self/mountinfo"), "no mountinfo: %s", err.msg);
 	TAP_CHECK(q.n == 0, "nothing requested on error");
 	rf_requests_clear(&q);
