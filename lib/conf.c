@@ -22,7 +22,7 @@ extern const char rf_default_conf[];
 	"compress, compress_level, backups, hostonly, image"
 
 
-static void list_clear(struct rf_conf_list *l)
+void rf_conf_list_clear(struct rf_conf_list *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		free(l->v[i].word);
@@ -32,7 +32,7 @@ static void list_clear(struct rf_conf_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-static int list_push(struct rf_conf_list *l, const char *word, size_t len, const char *origin)
+int rf_conf_list_push(struct rf_conf_list *l, const char *word, size_t len, const char *origin)
 {
 	if (rf_grow(&l->v, &l->cap, l->n, sizeof(*l->v), 8) < 0)
 		return -ENOMEM;
@@ -47,16 +47,16 @@ static int list_push(struct rf_conf_list *l, const char *word, size_t len, const
 	return 0;
 }
 
-static int list_assign(struct rf_conf_list *l, const struct rf_conf_assign *a, const char *origin)
+int rf_conf_list_assign(struct rf_conf_list *l, const struct rf_conf_assign *a, const char *origin)
 {
 	const char *p = a->value, *word;
 	size_t len;
 	int r = 0;
 
 	if (!a->append)
-		list_clear(l);
+		rf_conf_list_clear(l);
 	while (r == 0 && (word = rf_conf_next_word(&p, &len)))
-		r = list_push(l, word, len, origin);
+		r = rf_conf_list_push(l, word, len, origin);
 	return r;
 }
 
@@ -172,7 +172,7 @@ static int apply(struct rf_conf *conf, const struct rf_conf_assign *a, const cha
 	origin = rf_strdupf("%s:%d", where, line);
 	if (!origin)
 		return rf_fail(err, -ENOMEM, "out of memory");
-	r = list_assign(l, a, origin);
+	r = rf_conf_list_assign(l, a, origin);
 	free(origin);
 	return r < 0 ? rf_fail(err, r, "out of memory") : 0;
 }
@@ -252,12 +252,12 @@ void rf_conf_free(struct rf_conf *conf)
 {
 	if (!conf)
 		return;
-	list_clear(&conf->add_drivers);
-	list_clear(&conf->force_drivers);
-	list_clear(&conf->omit_drivers);
-	list_clear(&conf->add_bundles);
-	list_clear(&conf->omit_bundles);
-	list_clear(&conf->install_items);
+	rf_conf_list_clear(&conf->add_drivers);
+	rf_conf_list_clear(&conf->force_drivers);
+	rf_conf_list_clear(&conf->omit_drivers);
+	rf_conf_list_clear(&conf->add_bundles);
+	rf_conf_list_clear(&conf->omit_bundles);
+	rf_conf_list_clear(&conf->install_items);
 	free(conf->compress);
 	free(conf->hostonly);
 	free(conf->image);

@@ -26,6 +26,14 @@ struct rf_conf_list {
 	size_t n, cap;
 };
 
+struct rf_conf_assign;
+
+/* Append one word (len bytes) with its origin (both copied). -ENOMEM. */
+int rf_conf_list_push(struct rf_conf_list *l, const char *word, size_t len, const char *origin);
+/* `key=`: replace the list by the value's words; `key+=`: append them. -ENOMEM. */
+int rf_conf_list_assign(struct rf_conf_list *l, const struct rf_conf_assign *a, const char *origin);
+void rf_conf_list_clear(struct rf_conf_list *l);
+
 struct rf_conf {
 	struct rf_conf_list add_drivers;   /* explicit, loaded early */
 	struct rf_conf_list force_drivers; /* explicit, loaded early (dracut's meaning) */
