@@ -346,11 +346,12 @@ int rf_bundles_choose(struct rf_bundles *bs, const struct rf_bundle_choice *c, s
 			return rf_fail(err, -ENOENT, "bundle %s (%s) cannot be used: %s", b->name,
 				       c->add->v[i].origin, b->unusable);
 		r = choose(b, rf_strdupf("%s", c->add->v[i].origin));
+		b->named = true;
 	}
 	for (size_t i = 0; r >= 0 && c->omit && i < c->omit->n; i++) {
 		struct rf_bundle *b = rf_bundles_find(bs, c->omit->v[i].word);
 
-		b->chosen = false;
+		b->chosen = b->named = false;
 		rf_freep(&b->why);
 		r = (b->why = rf_strdupf("omitted (%s)", c->omit->v[i].origin)) ? 0 : -ENOMEM;
 	}
@@ -379,7 +380,7 @@ int rf_bundles_requests(const struct rf_bundles *bs, struct rf_requests *reqs)
 	for (size_t i = 0; r >= 0 && i < bs->n; i++) {
 		if (!bs->v[i].chosen)
 			continue;
-		r = add_drivers(&bs->v[i], &bs->v[i].drivers, false, reqs);
+		r = add_drivers(&bs->v[i], &bs->v[i].drivers, !bs->v[i].named, reqs);
 		if (r >= 0)
 			r = add_drivers(&bs->v[i], &bs->v[i].optional_drivers, true, reqs);
 	}

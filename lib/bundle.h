@@ -44,6 +44,7 @@ struct rf_bundle {
 	size_t nsteps, capsteps;
 	/* Set by rf_bundles_choose: */
 	bool chosen;
+	bool named;        /* chosen by name (add_bundles, --add-bundles) */
 	char *why;         /* "add_bundles etc/ramforge.conf:3", "generic: /sbin/lvm is installed" */
 	char *unusable;    /* why not (a tool missing from the sysroot), or NULL */
 };
@@ -80,8 +81,10 @@ struct rf_bundle_choice {
  * whose tool the sysroot lacks, is an error naming it. */
 int rf_bundles_choose(struct rf_bundles *b, const struct rf_bundle_choice *c, struct rf_err *err);
 
-/* The chosen bundles' drivers as explicit, early requests (optional ones flagged optional),
- * each with "bundle NAME (FILE:LINE)" as its origin. -ENOMEM. */
+/* The chosen bundles' drivers as explicit, early requests, each with "bundle NAME (FILE:LINE)"
+ * as its origin. A kernel without one of a named bundle's drivers fails the build; optional
+ * drivers, and those of bundles chosen automatically (a generic image on a kernel without
+ * device-mapper), are left out quietly. -ENOMEM. */
 int rf_bundles_requests(const struct rf_bundles *b, struct rf_requests *reqs);
 
 void rf_bundles_free(struct rf_bundles *b);
