@@ -12,6 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define VERSION_STR STR(RF_PLAN_VERSION)
+
 /* Dependency lists as written, kept until every name is known (POST may name a later module). */
 struct raw_lists {
 	char *deps, *pre, *post;
@@ -145,6 +149,207 @@ static int parse_mod(struct rf_plan *plan, struct raw_lists *raw, char *rest, un
 	return 0;
 }
 
+/* What a `step` record may hold, checked alike by the parser and the formatter, so the builder
+ * cannot write a step the init would refuse. */
+
+/* A name, a type, a condition's value: not empty, no white space, no ','. */
+static bool word_ok(const char *s)
+{
+	if (!s || !*s)
+		return false;
+	for (; *s; s++)
+		if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == ',')
+			return false;
+	return true;
+}
+
+/* A command-line key of a condition: a word without '='. */
+static bool key_ok(const char *s)
+{
+	return word_ok(s) && !strchr(s, '=');
+}
+
+size_t rf_plan_step_key(const char *word, const char **key)
+{
+	size_t n = strlen(word), k;
+
+	if (n < 4 || word[0] != '%' || word[1] != '{' || word[n - 1] != '}')
+		return 0;
+	k = n - 3;
+	if (!memchr(word + 2, '.', k) || strcspn(word + 2, "%{}= \t\r\n") < k)
+		return 0;
+	if (key)
+		*key = word + 2;
+	return k;
+}
+
+/* Why ARGV word w cannot be written, or NULL. device: the step has a device to name. */
+static const char *argv_word_bad(const char *w, bool device)
+{
+	if (!w || !*w)
+		return "an empty word";
+	if (strpbrk(w, " \t\r\n"))
+		return "white space in a word";
+	if (rf_plan_step_key(w, NULL))
+		return NULL;
+	for (const char *p = strchr(w, '%'); p; p = strchr(p, '%')) {
+		if (p[1] == '%') {
+			p += 2;
+		} else if (strncmp(p, "%{DEVICE}", 9) == 0 || strncmp(p, "%{UUID}", 7) == 0) {
+			if (!device)
+				return "%{DEVICE} and %{UUID} need a device= trigger";
+			p += p[2] == 'D' ? 9 : 7;
+		} else {
+			return "'%' must start %%, %{DEVICE} or %{UUID}, or be a whole word %{KEY} "
+			       "with a '.' in KEY";
+		}
+	}
+	return NULL;
+}
+
+static bool all_ok(char *const *v, size_t n, bool (*ok)(const char *))
+{
+	for (size_t i = 0; i < n; i++)
+		if (!ok(v[i]))
+			return false;
+	return true;
+}
+
+/* Why step s cannot be written (or was read wrong), or NULL; *word the ARGV word at fault. */
+static const char *step_bad(const struct rf_plan_step *s, const char **word)
+{
+	bool device = s->trigger == RF_STEP_DEVICE;
+	const char *why;
+
+	*word = NULL;
+	if (!word_ok(s->bundle))
+		return "BUNDLE is empty or holds white space or ','";
+	if (device && (!key_ok(s->type)))
+		return "device=TYPE: TYPE is empty or holds white space, ',' or '='";
+	if (!device && s->trigger != RF_STEP_ROOT_MISSING)
+		return "TRIGGER is neither device=TYPE nor root-missing=SECS";
+	if (!all_ok(s->off, s->noff, word_ok) || !all_ok(s->if_keys, s->nif, key_ok) ||
+	    !all_ok(s->unless_keys, s->nunless, key_ok) ||
+	    !all_ok(s->filter_keys, s->nfilter, key_ok) || (s->uuid && !key_ok(s->uuid)))
+		return "a condition's value is empty or holds white space or ',' (or a KEY '=')";
+	if (!device && (s->nfilter || s->uuid))
+		return "filter= and uuid= need a device= trigger";
+	if (!s->argc || !s->argv || !s->argv[0])
+		return "no ARGV";
+	*word = s->argv[0];
+	if (s->argv[0][0] != '/')
+		return "ARGV[0] must be an absolute path";
+	for (size_t i = 0; i < s->argc; i++) {
+		*word = s->argv[i];
+		if ((why = argv_word_bad(s->argv[i], device)))
+			return why;
+	}
+	*word = NULL;
+	return NULL;
+}
+
+/* Append a copy of s to the NULL-terminated vector *v of *n words. */
+static int push_word(char ***v, size_t *n, const char *s)
+{
+	char **nv = realloc(*v, (*n + 2) * sizeof(**v));
+
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	nv[*n] = strdup(s);
+	if (!nv[*n])
+		return -ENOMEM;
+	nv[++*n] = NULL;
+	return 0;
+}
+
+static int parse_trigger(struct rf_plan_step *st, const char *t, unsigned line, char *errbuf,
+			 size_t errlen)
+{
+	const char *secs = t + strlen("root-missing=");
+
+	if (strncmp(t, "device=", 7) == 0) {
+		st->trigger = RF_STEP_DEVICE;
+		st->type = strdup(t + 7);
+		return st->type ? 0 : -ENOMEM;
+	}
+	if (strncmp(t, "root-missing=", 13) != 0)
+		return bad(errbuf, errlen, line, "TRIGGER is '%s', not device=TYPE or root-missing=SECS",
+			   t);
+	if (!*secs || strlen(secs) > 9 || strspn(secs, "0123456789") != strlen(secs))
+		return bad(errbuf, errlen, line, "root-missing=%s: SECS is not a number of seconds",
+			   secs);
+	st->trigger = RF_STEP_ROOT_MISSING;
+	st->secs = (unsigned)strtoul(secs, NULL, 10);
+	return 0;
+}
+
+/* CONDS: "-" or KIND=VALUE,... */
+static int parse_conds(struct rf_plan_step *st, char *conds, unsigned line, char *errbuf,
+		       size_t errlen)
+{
+	char *c, *eq;
+	int r = 0;
+
+	if (strcmp(conds, "-") == 0)
+		return 0;
+	while (r >= 0 && (c = strsep(&conds, ","))) {
+		eq = strchr(c, '=');
+		if (!eq || !eq[1])
+			return bad(errbuf, errlen, line, "condition '%s' is not KIND=VALUE", c);
+		*eq = '\0';
+		if (strcmp(c, "off") == 0)
+			r = push_word(&st->off, &st->noff, eq + 1);
+		else if (strcmp(c, "if") == 0)
+			r = push_word(&st->if_keys, &st->nif, eq + 1);
+		else if (strcmp(c, "unless") == 0)
+			r = push_word(&st->unless_keys, &st->nunless, eq + 1);
+		else if (strcmp(c, "filter") == 0)
+			r = push_word(&st->filter_keys, &st->nfilter, eq + 1);
+		else if (strcmp(c, "uuid") == 0 && st->uuid)
+			return bad(errbuf, errlen, line, "uuid= given twice");
+		else if (strcmp(c, "uuid") == 0)
+			r = (st->uuid = strdup(eq + 1)) ? 0 : -ENOMEM;
+		else
+			return bad(errbuf, errlen, line, "unknown condition '%s=' (off=, if=, unless=, "
+				   "filter=, uuid=)", c);
+	}
+	return r;
+}
+
+/* step BUNDLE TRIGGER CONDS ARGV... */
+static int parse_step(struct rf_plan *plan, char *rest, unsigned line, char *errbuf,
+		      size_t errlen)
+{
+	struct rf_plan_step *st, *v = realloc(plan->steps, (plan->nsteps + 1) * sizeof(*v));
+	const char *why, *word;
+	char *f, *fields[3];
+	int r = 0;
+
+	if (!v)
+		return -ENOMEM;
+	plan->steps = v;
+	st = memset(&v[plan->nsteps++], 0, sizeof(*st));
+	for (int i = 0; i < 3; i++)
+		fields[i] = field(&rest);
+	if (!rest || !fields[2] || !*fields[0] || !*fields[1] || !*fields[2])
+		return bad(errbuf, errlen, line, "step needs BUNDLE TRIGGER CONDS ARGV...");
+	st->bundle = strdup(fields[0]);
+	r = st->bundle ? parse_trigger(st, fields[1], line, errbuf, errlen) : -ENOMEM;
+	if (r >= 0)
+		r = parse_conds(st, fields[2], line, errbuf, errlen);
+	while (r >= 0 && (f = field(&rest)))
+		r = *f ? push_word(&st->argv, &st->argc, f)
+		       : bad(errbuf, errlen, line, "an empty word (two spaces in a row, or one at the "
+				 "end)");
+	if (r >= 0 && rest)
+		r = bad(errbuf, errlen, line, "an empty word at the end");
+	if (r >= 0 && (why = step_bad(st, &word)))
+		r = word ? bad(errbuf, errlen, line, "'%s': %s", word, why)
+			 : bad(errbuf, errlen, line, "%s", why);
+	return r;
+}
+
 static int parse_line(struct rf_plan *plan, struct raw_lists *raw, char *s, unsigned line,
 		      bool *seen_header, char *errbuf, size_t errlen)
 {
@@ -156,7 +361,7 @@ static int parse_line(struct rf_plan *plan, struct raw_lists *raw, char *s, unsi
 	if (!*seen_header) {
 		if (strcmp(key, "ramforge-plan") != 0 || !s)
 			return bad(errbuf, errlen, line, "not a ramforge load plan");
-		if (strcmp(s, "1") != 0)
+		if (strcmp(s, VERSION_STR) != 0)
 			return bad(errbuf, errlen, line, "plan version %s, this init reads version %d",
 				   s, RF_PLAN_VERSION);
 		*seen_header = true;
@@ -170,6 +375,8 @@ static int parse_line(struct rf_plan *plan, struct raw_lists *raw, char *s, unsi
 	}
 	if (strcmp(key, "mod") == 0)
 		return parse_mod(plan, raw, s, line, errbuf, errlen);
+	if (strcmp(key, "step") == 0)
+		return parse_step(plan, s, line, errbuf, errlen);
 	return bad(errbuf, errlen, line, "unknown record '%s'", key);
 }
 
@@ -225,7 +432,7 @@ int rf_plan_parse(struct rf_plan *plan, const char *text, size_t len, char *errb
 		r = parse_line(plan, raw, s, line, &header, errbuf, errlen);
 	}
 	if (r >= 0 && !header)
-		r = bad(errbuf, errlen, 0, "empty plan: no 'ramforge-plan 1' line");
+		r = bad(errbuf, errlen, 0, "empty plan: no 'ramforge-plan " VERSION_STR "' line");
 	if (r >= 0 && !plan->kver)
 		r = bad(errbuf, errlen, 0, "the plan names no kver");
 	if (r >= 0)
@@ -237,16 +444,6 @@ out:
 	if (r < 0)
 		rf_plan_free(plan);
 	return r;
-}
-
-static bool word_ok(const char *s)
-{
-	if (!s || !*s)
-		return false;
-	for (; *s; s++)
-		if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == ',')
-			return false;
-	return true;
 }
 
 static int put_list(FILE *f, const struct rf_plan *plan, const size_t *v, size_t n)
@@ -284,6 +481,47 @@ static int put_mod(FILE *f, const struct rf_plan *plan, const struct rf_plan_mod
 	return r;
 }
 
+/* ",KIND=V" per value; *sep is ' ' before the first condition, ',' after. */
+static int put_conds(FILE *f, const char *kind, char *const *v, size_t n, char *sep)
+{
+	for (size_t i = 0; i < n; i++, *sep = ',')
+		if (fprintf(f, "%c%s=%s", *sep, kind, v[i]) < 0)
+			return -EIO;
+	return 0;
+}
+
+static int put_step(FILE *f, const struct rf_plan_step *s)
+{
+	const char *word;
+	char sep = ' ';
+	int r;
+
+	if (step_bad(s, &word))
+		return -EINVAL;
+	if (s->trigger == RF_STEP_DEVICE)
+		r = fprintf(f, "step %s device=%s", s->bundle, s->type) < 0 ? -EIO : 0;
+	else
+		r = fprintf(f, "step %s root-missing=%u", s->bundle, s->secs) < 0 ? -EIO : 0;
+	if (r >= 0)
+		r = put_conds(f, "off", s->off, s->noff, &sep);
+	if (r >= 0)
+		r = put_conds(f, "if", s->if_keys, s->nif, &sep);
+	if (r >= 0)
+		r = put_conds(f, "unless", s->unless_keys, s->nunless, &sep);
+	if (r >= 0)
+		r = put_conds(f, "filter", s->filter_keys, s->nfilter, &sep);
+	if (r >= 0 && s->uuid)
+		r = put_conds(f, "uuid", (char *const *)&s->uuid, 1, &sep);
+	if (r >= 0 && sep == ' ' && fputs(" -", f) < 0)
+		r = -EIO;
+	for (size_t i = 0; r >= 0 && i < s->argc; i++)
+		if (fprintf(f, " %s", s->argv[i]) < 0)
+			r = -EIO;
+	if (r >= 0 && fputc('\n', f) == EOF)
+		r = -EIO;
+	return r;
+}
+
 int rf_plan_format(const struct rf_plan *plan, char **out, size_t *outlen)
 {
 	char *buf = NULL;
@@ -300,6 +538,8 @@ int rf_plan_format(const struct rf_plan *plan, char **out, size_t *outlen)
 		r = -EIO;
 	for (size_t i = 0; i < plan->n && r >= 0; i++)
 		r = put_mod(f, plan, &plan->mods[i]);
+	for (size_t i = 0; i < plan->nsteps && r >= 0; i++)
+		r = put_step(f, &plan->steps[i]);
 	if (fclose(f) != 0 && r >= 0)
 		r = -ENOMEM;
 	if (r < 0) {
@@ -324,6 +564,25 @@ long rf_plan_find(const struct rf_plan *plan, const char *name)
 	return -1;
 }
 
+static void free_words(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void step_free(struct rf_plan_step *s)
+{
+	free(s->bundle);
+	free(s->type);
+	free(s->uuid);
+	free_words(s->off, s->noff);
+	free_words(s->if_keys, s->nif);
+	free_words(s->unless_keys, s->nunless);
+	free_words(s->filter_keys, s->nfilter);
+	free_words(s->argv, s->argc);
+}
+
 void rf_plan_free(struct rf_plan *plan)
 {
 	if (!plan)
@@ -338,10 +597,15 @@ void rf_plan_free(struct rf_plan *plan)
 		free(m->pre);
 		free(m->post);
 	}
+	for (size_t i = 0; i < plan->nsteps; i++)
+		step_free(&plan->steps[i]);
+	free(plan->steps);
 	free(plan->mods);
 	free(plan->kver);
 	free(plan->index);
 	plan->mods = NULL;
+	plan->steps = NULL;
+	plan->nsteps = 0;
 	plan->kver = NULL;
 	plan->index = NULL;
 	plan->n = 0;

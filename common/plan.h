@@ -39,7 +39,7 @@
  *   CONDS    "-" or comma-separated conditions, all of which must hold:
  *              off=WORD       the step does not run when the kernel command line holds WORD
  *                             ("rd.lvm=0"); the bundle's off switches are repeated per step
- *              if=KEY         the command line has at least one KEY= ("rd.lvm.lv")
+ *              if=KEY         the command line has a value for KEY ("rd.lvm.lv=vg/lv")
  *              unless=KEY     it has none
  *              filter=KEY     when the command line has KEY= values ("rd.luks.uuid"), the
  *                             device's UUID must equal one of them (compared without '-' and
@@ -112,9 +112,14 @@ int rf_plan_parse(struct rf_plan *plan, const char *text, size_t len, char *errb
 		  size_t errlen);
 
 /* Serialise plan into *out (malloc'd, NUL-terminated; *outlen without the NUL). -EINVAL when a
- * name or path is empty or holds white space, options hold a newline, or an index is out of
- * range. */
+ * name or path is empty or holds white space, options hold a newline, an index is out of
+ * range, or a step is one the parser would refuse (ARGV[0] not absolute, a '%' that starts
+ * none of the forms above, filter=, uuid=, %{DEVICE} or %{UUID} without a device= trigger). */
 int rf_plan_format(const struct rf_plan *plan, char **out, size_t *outlen);
+
+/* A step's ARGV word that is a whole "%{KEY}" (KEY holds a '.'): the length of KEY, *key (if
+ * given) pointing at it inside word; 0 for any other word. */
+size_t rf_plan_step_key(const char *word, const char **key);
 
 /* Index of the module called name, or -1. Do not add modules to a parsed plan: its index would
  * not know them. */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* libFuzzer target: the init's load plan parser (common/plan.c) on arbitrary bytes. A plan
- * it accepts must be consistent (indices in range, every name found at its index), and what the
- * builder's formatter writes from it must parse back to the same text. */
+ * it accepts must be consistent (indices in range, every name found at its index, every step's
+ * ARGV NULL-terminated and starting with an absolute path), and what the builder's formatter
+ * writes from it must parse back to the same text. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,13 @@ static void check_plan(const struct rf_plan *p)
 		check_indices(p, m->pre, m->npre);
 		check_indices(p, m->post, m->npost);
 	}
+	for (size_t i = 0; i < p->nsteps; i++) {
+		const struct rf_plan_step *s = &p->steps[i];
+
+		if (!s->argc || s->argv[s->argc] || s->argv[0][0] != '/' ||
+		    (s->trigger == RF_STEP_DEVICE) != (s->type != NULL))
+			__builtin_trap();
+	}
 }
 
 static void check_roundtrip(const struct rf_plan *p)
@@ -52,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[256];
 
 	if (rf_plan_parse(&p, (const char *)data, size, err, sizeof(err)) < 0) {
-		if (p.n || p.mods || p.kver || p.index)
+		if (p.n || p.mods || p.kver || p.index || p.steps || p.nsteps)
 			__builtin_trap();
 		return 0;
 	}
