@@ -105,6 +105,49 @@ static enum rf_break parse_break(const char *v)
 	return RF_BREAK_NONE;
 }
 
+static int add_arg(struct rf_cmdline *c, const char *key, size_t klen, const char *value,
+		   size_t vlen)
+{
+	struct rf_cmdarg *v = realloc(c->args, (c->nargs + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	c->args = v;
+	v[c->nargs].key = strndup(key, klen);
+	v[c->nargs].value = strndup(value, vlen);
+	if (!v[c->nargs].key || !v[c->nargs].value) {
+		free(v[c->nargs].key);
+		free(v[c->nargs].value);
+		return -ENOMEM;
+	}
+	c->nargs++;
+	return 0;
+}
+
+/* The word as written, unquoted, and each of its values. */
+static int keep_word(struct rf_cmdline *c, const char *word)
+{
+	char **v = realloc(c->words, (c->nwords + 1) * sizeof(*v)), *w, *eq;
+	const char *p;
+	size_t n;
+	int r = 0;
+
+	if (!v)
+		return -ENOMEM;
+	c->words = v;
+	w = v[c->nwords] = unquote(word);
+	if (!w)
+		return -ENOMEM;
+	c->nwords++;
+	eq = strchr(w, '=');
+	for (p = eq ? eq + 1 : NULL; p && r >= 0; p = p[n] ? p + n + 1 : NULL) {
+		n = strcspn(p, ",");
+		if (n)
+			r = add_arg(c, w, (size_t)(eq - w), p, n);
+	}
+	return r;
+}
+
 /* One word: "key" or "key=value". */
 static int parse_word(struct rf_cmdline *c, char *word)
 {
@@ -155,8 +198,11 @@ int rf_cmdline_parse(struct rf_cmdline *c, const char *text)
 	if (!copy)
 		return -ENOMEM;
 	c->timeout = -1;
-	while (r >= 0 && (w = next_word(&s)) && strcmp(w, "--") != 0)
-		r = parse_word(c, w);
+	while (r >= 0 && (w = next_word(&s)) && strcmp(w, "--") != 0) {
+		r = keep_word(c, w);
+		if (r >= 0)
+			r = parse_word(c, w);
+	}
 	free(copy);
 	return r;
 }
@@ -192,6 +238,23 @@ char *rf_cmdline_modparams(const struct rf_cmdline *c, const char *mod)
 	return out;
 }
 
+bool rf_cmdline_has_word(const struct rf_cmdline *c, const char *word)
+{
+	for (size_t i = 0; i < c->nwords; i++)
+		if (strcmp(c->words[i], word) == 0)
+			return true;
+	return false;
+}
+
+size_t rf_cmdline_count(const struct rf_cmdline *c, const char *key)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nargs; i++)
+		n += strcmp(c->args[i].key, key) == 0;
+	return n;
+}
+
 void rf_cmdline_free(struct rf_cmdline *c)
 {
 	free(c->root);
@@ -206,5 +269,13 @@ void rf_cmdline_free(struct rf_cmdline *c)
 		free(c->params[i].param);
 	}
 	free(c->params);
+	for (size_t i = 0; i < c->nwords; i++)
+		free(c->words[i]);
+	free(c->words);
+	for (size_t i = 0; i < c->nargs; i++) {
+		free(c->args[i].key);
+		free(c->args[i].value);
+	}
+	free(c->args);
 	memset(c, 0, sizeof(*c));
 }

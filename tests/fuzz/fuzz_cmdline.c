@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* libFuzzer target: the init's kernel command line parser (init/cmdline.c) on arbitrary text.
  * What it parsed must answer its own questions: every blacklisted name is blacklisted, every
- * module with a parameter has parameters. */
+ * module with a parameter has parameters, every word kept is found, every value is counted. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmdline.h"
+#include "../../init/cmdline.h" /* the init's, not on the library's include path */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -30,6 +30,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				__builtin_trap();
 			free(p);
 		}
+		for (size_t i = 0; i < c.nwords; i++)
+			if (!rf_cmdline_has_word(&c, c.words[i]))
+				__builtin_trap();
+		for (size_t i = 0; i < c.nargs; i++)
+			if (!*c.args[i].value || !rf_cmdline_count(&c, c.args[i].key))
+				__builtin_trap();
 	}
 	rf_cmdline_free(&c);
 	free(text);

@@ -3,7 +3,49 @@
  * library, so the test compiles its source directly (it is plain libc). */
 #include "../../init/cmdline.c"
 
+#include <stdio.h>
+
 #include "tap.h"
+
+/* The values of key, joined by '|'. */
+static const char *values(const struct rf_cmdline *c, const char *key)
+{
+	static char buf[256];
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < c->nargs; i++)
+		if (strcmp(c->args[i].key, key) == 0)
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s", len ? "|" : "",
+						c->args[i].value);
+	return buf;
+}
+
+/* Steps look up any KEY and any word: the raw words are kept. */
+static void test_words(void)
+{
+	struct rf_cmdline c = { 0 };
+
+	TAP_CHECK(rf_cmdline_parse(&c, "root=/dev/vg/root rd.lvm=0 rd.lvm.vg=vg0 rd.lvm.vg=a,,b "
+				       "rd.luks.uuid=\"luks-1234\" rd.md.uuid= quiet rd.lvm.lv "
+				       "-- rd.lvm.vg=after") == 0,
+		  "parse 3");
+	TAP_CHECK(rf_cmdline_has_word(&c, "rd.lvm=0") && rf_cmdline_has_word(&c, "quiet") &&
+			  !rf_cmdline_has_word(&c, "rd.lvm=1") && !rf_cmdline_has_word(&c, "rd.lvm"),
+		  "whole words are looked up as written");
+	TAP_CHECK(rf_cmdline_has_word(&c, "rd.luks.uuid=luks-1234"), "words are kept unquoted");
+	TAP_STREQ(values(&c, "rd.lvm.vg"), "vg0|a|b",
+		  "repeated keys and comma lists both count, in order; empty pieces do not");
+	TAP_STREQ(values(&c, "rd.luks.uuid"), "luks-1234", "a quoted value");
+	TAP_STREQ(values(&c, "root"), "/dev/vg/root", "any key, not only the rd. ones");
+	TAP_CHECK(rf_cmdline_count(&c, "rd.md.uuid") == 0 && rf_cmdline_count(&c, "rd.lvm.lv") == 0 &&
+			  rf_cmdline_count(&c, "rd.lvm.vg") == 3 && rf_cmdline_count(&c, "nope") == 0,
+		  "an empty KEY= and a bare KEY have no values");
+	TAP_CHECK(!rf_cmdline_has_word(&c, "rd.lvm.vg=after"), "nothing after --");
+	rf_cmdline_free(&c);
+	TAP_CHECK(c.words == NULL && c.nwords == 0 && c.args == NULL && c.nargs == 0,
+		  "rf_cmdline_free releases the words");
+}
 
 int main(void)
 {
@@ -43,5 +85,7 @@ int main(void)
 	TAP_CHECK(c.rw && c.timeout == -1 && c.brk == RF_BREAK_PRE_SWITCH_ROOT,
 		  "rw; no rd.timeout is -1; bare rd.break is pre-switch-root");
 	rf_cmdline_free(&c);
+
+	test_words();
 	return tap_done();
 }
