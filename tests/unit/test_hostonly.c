@@ -143,6 +143,26 @@ static void test_fallbacks(void)
 	       1);
 }
 
+/* The root's dm/md stack, as the bundles and crypttab see it. */
+static void test_stack(void)
+{
+	struct rf_requests q = { 0 };
+	struct rf_strv w = { 0 }, stack = { 0 };
+	struct rf_err err = { "" };
+	int r = rf_hostonly_scan(host("dmcrypt-nvme"), NULL, &q, &w, &stack, &err);
+
+	TAP_CHECK(r == 0 && stack.n == 1, "dm-crypt root: one stacked device (%zu) %s", stack.n, err.msg);
+	TAP_STREQ(stack.n ? stack.v[0] : NULL,
+		  "dm-uuid:CRYPT-LUKS2-4f1c9e0d2b7a4e6f8a3c5d7e9f1b2c4d-nvme0n1p3_crypt", "its dm uuid");
+	rf_requests_clear(&q);
+	rf_strv_clear(&w);
+	rf_strv_clear(&stack);
+	r = rf_hostonly_scan(host("nvme"), NULL, &q, &w, &stack, &err);
+	TAP_CHECK(r == 0 && stack.n == 0, "a plain partition: no stack");
+	rf_requests_clear(&q);
+	rf_strv_clear(&w);
+}
+
 static void test_errors(void)
 {
 	struct rf_requests q = { 0 };
@@ -173,6 +193,7 @@ int main(void)
 	}
 	test_machines();
 	test_fallbacks();
+	test_stack();
 	test_errors();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
 	if (system(cmd) != 0)
