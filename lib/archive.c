@@ -19,31 +19,6 @@
 
 #define READ_CHUNK (256 * 1024)
 
-int rf_compress_parse(const char *name, enum rf_compress *out)
-{
-	static const char *const names[] = { "zstd", "gzip", "xz", "lz4", "none" };
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (strcmp(name, names[i]) == 0) {
-			*out = (enum rf_compress)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-const char *rf_compress_name(enum rf_compress c)
-{
-	switch (c) {
-	case RF_COMPRESS_ZSTD: return "zstd";
-	case RF_COMPRESS_GZIP: return "gzip";
-	case RF_COMPRESS_XZ: return "xz";
-	case RF_COMPRESS_LZ4: return "lz4";
-	case RF_COMPRESS_NONE: return "none";
-	}
-	return "?";
-}
-
 /* libarchive's client write callback: everything it formats goes to the compressor. */
 static la_ssize_t write_cb(struct archive *a, void *data, const void *buf, size_t len)
 {

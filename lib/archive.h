@@ -11,10 +11,9 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "compress.h"
 #include "manifest.h"
 #include "util.h"
-
-enum rf_compress { RF_COMPRESS_ZSTD, RF_COMPRESS_GZIP, RF_COMPRESS_XZ, RF_COMPRESS_LZ4, RF_COMPRESS_NONE };
 
 struct rf_archive_opts {
 	enum rf_compress compress;
@@ -26,10 +25,6 @@ struct rf_archive_opts {
 	void (*progress)(void *data, uint64_t done, uint64_t total);
 	void *progress_data;
 };
-
-/* "zstd" -> RF_COMPRESS_ZSTD ...; -EINVAL for an unknown name. */
-int rf_compress_parse(const char *name, enum rf_compress *out);
-const char *rf_compress_name(enum rf_compress c);
 
 /* Write the whole archive to fd (not closed). Returns bytes written or -errno. */
 int64_t rf_archive_write(const struct rf_manifest *m, int fd, const struct rf_archive_opts *o,

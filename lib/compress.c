@@ -344,3 +344,28 @@ void rf_zsink_free(struct rf_zsink *z)
 	free(z->out);
 	free(z);
 }
+
+int rf_compress_parse(const char *name, enum rf_compress *out)
+{
+	static const char *const names[] = { "zstd", "gzip", "xz", "lz4", "none" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(name, names[i]) == 0) {
+			*out = (enum rf_compress)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *rf_compress_name(enum rf_compress c)
+{
+	switch (c) {
+	case RF_COMPRESS_ZSTD: return "zstd";
+	case RF_COMPRESS_GZIP: return "gzip";
+	case RF_COMPRESS_XZ: return "xz";
+	case RF_COMPRESS_LZ4: return "lz4";
+	case RF_COMPRESS_NONE: return "none";
+	}
+	return "?";
+}

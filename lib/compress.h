@@ -2,15 +2,20 @@
 /*
  * A compressing sink: bytes in, the compressed stream out to a file descriptor, in the variant
  * the kernel's initramfs unpacker accepts (zstd, gzip, xz with CRC32, lz4 legacy, none).
- * Used by the archive writer. Errors: -errno; the message is kept in the sink (and in rf_err
+ * Used by the archive writer (archive.h includes this header, never the other way). Errors: -errno; the message is kept in the sink (and in rf_err
  * where one is passed) so a failure inside a libarchive callback is still reported exactly.
  */
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
 
-#include "archive.h"
 #include "util.h"
+
+enum rf_compress { RF_COMPRESS_ZSTD, RF_COMPRESS_GZIP, RF_COMPRESS_XZ, RF_COMPRESS_LZ4, RF_COMPRESS_NONE };
+
+/* "zstd" -> RF_COMPRESS_ZSTD ...; -EINVAL for an unknown name. */
+int rf_compress_parse(const char *name, enum rf_compress *out);
+const char *rf_compress_name(enum rf_compress c);
 
 struct rf_zsink;
 
