@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "compress.h"
+#include "input.h"
 
 #define READ_CHUNK (256 * 1024)
 
@@ -36,6 +37,17 @@ static int la_fail(struct archive *a, struct rf_zsink *z, struct rf_err *err, co
 	return rf_fail(err, -EIO, "%s: %s", path, archive_error_string(a));
 }
 
+/* A sysroot's file, opened inside it again (input.h): a link swapped in since cannot lead out. */
+static int open_in_root(const struct rf_entry *e, struct rf_err *err)
+{
+	char *display = rf_path_join(e->root, e->source);
+	int fd = display ? rf_input_open(e->root, e->source, display, 0, err)
+			 : rf_fail(err, -ENOMEM, "%s: %s", e->source, strerror(ENOMEM));
+
+	free(display);
+	return fd;
+}
+
 /* Stream one source file into the current entry, checking it still has the size we saw. */
 static int copy_file(struct archive *a, struct rf_zsink *z, const struct rf_entry *e,
 		     unsigned char *buf, struct rf_err *err)
@@ -43,11 +55,12 @@ static int copy_file(struct archive *a, struct rf_zsink *z, const struct rf_entr
 	size_t left = e->size;
 	struct stat st;
 	/* O_NONBLOCK: a source swapped for a FIFO since the manifest saw it must not hang. */
-	int fd = open(e->source, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	int fd = e->root ? open_in_root(e, err)
+			 : open(e->source, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	int r = 0;
 
 	if (fd < 0)
-		return rf_fail(err, -errno, "%s: %s", e->source, strerror(errno));
+		return e->root ? fd : rf_fail(err, -errno, "%s: %s", e->source, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		r = rf_fail(err, -EINVAL, "%s: not a regular file", e->source);
 		goto out;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "manifest.h"
 #include "tap.h"
@@ -104,10 +105,114 @@ static void test_sort_many(void)
 	rf_manifest_free(&m);
 }
 
+static void test_links(void)
+{
+	struct rf_manifest m = { 0 };
+	struct rf_err err = { "" };
+	const struct rf_entry *e;
+
+	rf_manifest_add_symlink(&m, "lib", "usr/lib");
+	TAP_CHECK(rf_manifest_add_bytes(&m, "lib/modules/6.1/modules.dep", "x", 1, 0644) == 0 &&
+			  find(&m, "usr/lib/modules/6.1/modules.dep") && !find(&m, "lib/modules") &&
+			  find(&m, "usr/lib")->type == RF_ENTRY_DIR && find(&m, "lib")->type == RF_ENTRY_SYMLINK,
+		  "an entry under a symlink goes where the link leads, its parents made there");
+	TAP_CHECK(rf_manifest_add_dir(&m, "lib", 0700) == 0 && find(&m, "lib")->type == RF_ENTRY_SYMLINK &&
+			  find(&m, "usr/lib")->mode == 0700,
+		  "a directory added at a link's path is the directory the link leads to");
+	rf_manifest_add_symlink(&m, "usr/lib64", "/lib");
+	rf_manifest_add_symlink(&m, "lib64", "usr/lib64");
+	TAP_CHECK(rf_manifest_add_bytes(&m, "lib64/../lib64/x", "", 0, 0644) == -EINVAL &&
+			  rf_manifest_add_bytes(&m, "lib64/ld.so", "", 0, 0755) == 0 && find(&m, "usr/lib/ld.so"),
+		  "links are followed through links, absolute ones from the image's root");
+	e = rf_manifest_get(&m, "/lib64/ld.so");
+	TAP_CHECK(e && e == find(&m, "usr/lib/ld.so") && !rf_manifest_get(&m, "lib64/nothing"),
+		  "rf_manifest_get follows the links as an add places the entry");
+	rf_manifest_add_symlink(&m, "loop", "loop/x");
+	TAP_CHECK(rf_manifest_add_bytes(&m, "loop/y", "", 0, 0644) == -ELOOP, "a link loop is -ELOOP");
+	rf_manifest_free(&m);
+
+	/* a merged /usr arriving after the image's lib/modules */
+	rf_manifest_add_dir(&m, "lib/modules", 0700);
+	rf_manifest_add_bytes(&m, "lib/modules/6.1/a.ko", "a", 1, 0644);
+	rf_manifest_add_bytes(&m, "usr/lib/x86_64/libc.so.6", "c", 1, 0755);
+	TAP_CHECK(rf_manifest_add_symlink_merge(&m, "lib", "usr/lib", &err) == 0 &&
+			  find(&m, "lib")->type == RF_ENTRY_SYMLINK && find(&m, "usr/lib/modules/6.1/a.ko") &&
+			  find(&m, "usr/lib/modules")->mode == 0700 && find(&m, "usr/lib/x86_64/libc.so.6") &&
+			  m.n == 8,
+		  "a link over a directory moves its contents where it leads, merged: %s", err.msg);
+	rf_manifest_sort(&m);
+	e = NULL;
+	for (size_t i = 0; i < m.n; i++)
+		if (strncmp(m.v[i].path, "lib/", 4) == 0)
+			e = &m.v[i];
+	TAP_CHECK(!e, "nothing is left under the link: %s", e ? e->path : "");
+	TAP_CHECK(rf_manifest_add_symlink_merge(&m, "lib", "usr/lib", &err) == 0 && m.n == 8,
+		  "the same link again changes nothing");
+	rf_manifest_add_bytes(&m, "bin/sh", "1", 1, 0755);
+	rf_manifest_add_bytes(&m, "usr/bin/sh", "2", 1, 0755);
+	TAP_CHECK(rf_manifest_add_symlink_merge(&m, "bin", "usr/bin", &err) == -EEXIST &&
+			  strstr(err.msg, "bin/sh") && strstr(err.msg, "usr/bin/sh"),
+		  "two different entries meeting is -EEXIST naming both: %s", err.msg);
+	rf_manifest_free(&m);
+	rf_manifest_add_bytes(&m, "a/b/c", "", 0, 0644);
+	rf_manifest_add_bytes(&m, "x/y/z", "", 0, 0644);
+	TAP_CHECK(rf_manifest_add_symlink_merge(&m, "a/b", "b/deeper", &err) == -ELOOP &&
+			  rf_manifest_add_symlink_merge(&m, "a", "/", &err) == -ELOOP,
+		  "a directory cannot move into itself or the root: %s", err.msg);
+	rf_manifest_free(&m);
+	rf_manifest_add_bytes(&m, "x/y/z", "", 0, 0644);
+	TAP_CHECK(rf_manifest_add_symlink_merge(&m, "x/y", "../w", &err) == 0 && find(&m, "w/z") &&
+			  strcmp(find(&m, "x/y")->source, "../w") == 0,
+		  "a relative target is taken from the link's directory: %s", err.msg);
+	rf_manifest_free(&m);
+}
+
+static void test_file_in(void)
+{
+	char top[] = "/tmp/rf-manifest-XXXXXX", path[300];
+	struct rf_manifest m = { 0 };
+	struct rf_err err = { "" };
+	const struct rf_entry *e;
+	FILE *f;
+
+	if (!mkdtemp(top))
+		return;
+	snprintf(path, sizeof(path), "%s/etc", top);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/etc/real.conf", top);
+	f = fopen(path, "w");
+	if (f) {
+		fputs("hello\n", f);
+		fclose(f);
+	}
+	chmod(path, 0640);
+	snprintf(path, sizeof(path), "%s/etc/abs.conf", top);
+	if (symlink("/etc/real.conf", path) != 0)
+		return;
+	snprintf(path, sizeof(path), "%s/etc/fifo", top);
+	mkfifo(path, 0644);
+	TAP_CHECK(rf_manifest_add_file_in(&m, "etc/x.conf", top, "/etc/abs.conf", 0, &err) == 0 &&
+			  (e = find(&m, "etc/x.conf")) && e->size == 6 && e->mode == 0640 &&
+			  strcmp(e->root, top) == 0 && strcmp(e->source, "/etc/abs.conf") == 0,
+		  "a file of a root: its link resolved inside the root, size and mode seen: %s", err.msg);
+	TAP_CHECK(rf_manifest_add_file_in(&m, "etc/f", top, "/etc/fifo", 0, &err) == -EINVAL &&
+			  strstr(err.msg, "fifo: not a regular file"),
+		  "a FIFO of the root is refused: %s", err.msg);
+	TAP_CHECK(rf_manifest_add_file_in(&m, "etc/g", top, "/etc/none", 0, &err) == -ENOENT &&
+			  strstr(err.msg, "/etc/none"),
+		  "a missing one names it: %s", err.msg);
+	rf_manifest_free(&m);
+	snprintf(path, sizeof(path), "rm -rf '%s'", top);
+	if (system(path) != 0)
+		TAP_CHECK(0, "cleaning up %s", top);
+}
+
 int main(void)
 {
 	test_parents_and_paths();
 	test_replace();
 	test_sort_many();
+	test_links();
+	test_file_in();
 	return tap_done();
 }
