@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
-/* `ramforge ls`: list an initramfs image like lsinitrd, or the kernel modules in it. */
+/* `ramforge ls`: list an initramfs image like lsinitrd, or the kernel modules or the programs
+ * and libraries in it. */
+#include <elf.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -10,6 +12,7 @@
 #include <unistd.h>
 
 #include "cmds.h"
+#include "elfobj.h"
 #include "modname.h"
 #include "input.h"
 #include "inspect.h"
@@ -17,7 +20,7 @@
 #include "opts.h"
 
 static const char help[] =
-	"Usage: ramforge ls [--modules] IMAGE\n"
+	"Usage: ramforge ls [--modules|--binaries] IMAGE\n"
 	"\n"
 	"List the contents of an initramfs image (ramforge's, dracut's or any newc cpio), with\n"
 	"its compression found by magic: zstd, gzip, xz, lz4 (legacy), none; also bzip2, lzma\n"
@@ -39,6 +42,12 @@ static const char help[] =
 	"Options:\n"
 	"      --modules   list only kernel modules (lib/modules/KVER/...ko*), one a line:\n"
 	"                  KVER NAME PATH  (NAME kmod-normalised, '-' as '_')\n"
+	"      --binaries  list only ELF programs and shared libraries (by content), one a line:\n"
+	"                  KIND PATH INTERPRETER NEEDED\n"
+	"                  KIND: program or library; INTERPRETER: its PT_INTERP (the loader),\n"
+	"                  \"-\" for none (a static program, a library); NEEDED: its DT_NEEDED\n"
+	"                  sonames, comma-separated, \"-\" for none\n"
+	"                  program usr/sbin/lvm /lib64/ld-linux-x86-64.so.2 libudev.so.1,libc.so.6\n"
 	"  -h, --help      this text\n"
 	"\n"
 	"Images are read as untrusted input: a malformed, truncated or oversized one (more than\n"
@@ -171,6 +180,46 @@ static int print_module(const struct rf_inspect_entry *e, void *data)
 	return 0;
 }
 
+#define BINARY_MAX ((uint64_t)256 << 20) /* larger files are not read for --binaries */
+
+static const char *binary_kind(const struct rf_elfobj *o)
+{
+	if (o->type == ET_EXEC)
+		return "program";
+	if (o->type != ET_DYN)
+		return NULL; /* kernel modules (ET_REL), core files */
+	if (o->soname)
+		return "library"; /* libc.so.6 has a PT_INTERP, yet it is a library */
+	return o->interp || o->pie ? "program" : "library";
+}
+
+/* An ELF program or library: KIND PATH INTERPRETER NEEDED. */
+static int print_binary(const struct rf_inspect_entry *e, void *data)
+{
+	struct listing *l = data;
+	struct rf_err why = { "" };
+	struct rf_elfobj *o = NULL;
+	const char *kind;
+
+	if (!e->data || e->size < 4 || memcmp(e->data, "\177ELF", 4) != 0)
+		return 0;
+	if (rf_elfobj_read_mem(e->data, e->size, e->path, RF_ELFOBJ_NO_NOTES, &o, &why) < 0) {
+		if (why.msg[0] && strstr(why.msg, "out of memory"))
+			return rf_fail(l->err, -ENOMEM, "%s", why.msg);
+		rf_warn("%s", why.msg); /* a broken ELF file is listed nowhere; the rest is */
+		return 0;
+	}
+	kind = binary_kind(o);
+	if (kind) {
+		printf("%s %s %s ", kind, e->path, o->interp ? o->interp : "-");
+		for (size_t i = 0; i < o->needed.n; i++)
+			printf("%s%s", i ? "," : "", o->needed.v[i]);
+		puts(o->needed.n ? "" : "-");
+	}
+	rf_elfobj_free(o);
+	return 0;
+}
+
 static void print_summary(const struct rf_inspect *img, const char *path)
 {
 	struct stat st;
@@ -201,6 +250,10 @@ int rf_cmd_ls(int argc, char **argv)
 		fputs(help, stdout);
 		goto out;
 	}
+	if (r >= 0 && o.modules && o.binaries) {
+		r = rf_fail(&err, -EINVAL, "ls: --modules and --binaries do not go together");
+		usage = true;
+	}
 	if (r >= 0 && o.args.n != 1) {
 		r = rf_fail(&err, -EINVAL, "ls takes one IMAGE (see `ramforge ls --help`)");
 		usage = true;
@@ -210,9 +263,13 @@ int rf_cmd_ls(int argc, char **argv)
 		r = fd = rf_input_open(NULL, o.args.v[0], NULL, 0, &err); /* a FIFO must not hang */
 	if (r >= 0)
 		r = rf_inspect_open_fd(&img, fd, o.args.v[0], NULL, &err);
-	if (r >= 0 && !o.modules)
+	if (r >= 0 && !o.modules && !o.binaries)
 		print_summary(img, o.args.v[0]);
-	if (r >= 0) {
+	if (r >= 0 && o.binaries) {
+		struct listing l = { .img = img, .err = &err };
+
+		r = rf_inspect_foreach_data(img, BINARY_MAX, print_binary, &l, &err);
+	} else if (r >= 0) {
 		struct listing l = { .img = img, .err = &err };
 
 		r = rf_inspect_foreach(img, o.modules ? print_module : print_entry, &l, &err);

@@ -12,6 +12,7 @@
 enum {
 	O_KMODDIR = 256, O_SYSROOT, O_NO_MODLOAD, O_NO_BACKUP, O_COMPRESS, O_EXPLAIN, O_MODULES, O_INIT,
 	O_GENERIC, O_HOSTONLY, O_HOST_ROOT, O_DRIVERS, O_LOCK_TIMEOUT, O_ADD_BUNDLES, O_OMIT_BUNDLES,
+	O_BINARIES,
 };
 
 struct opt_def {
@@ -39,6 +40,7 @@ static const struct opt_def defs[] = {
 	{ { "lock-timeout", required_argument, NULL, O_LOCK_TIMEOUT }, RF_OPT_BUILD },
 	{ { "explain", no_argument, NULL, O_EXPLAIN }, RF_OPT_EXPLAIN },
 	{ { "modules", no_argument, NULL, O_MODULES }, RF_OPT_LS },
+	{ { "binaries", no_argument, NULL, O_BINARIES }, RF_OPT_LS },
 	{ { "verbose", no_argument, NULL, 'v' }, 0 },
 	{ { "quiet", no_argument, NULL, 'q' }, 0 },
 	{ { "help", no_argument, NULL, 'h' }, 0 },
@@ -72,6 +74,7 @@ static int apply(struct rf_opts *o, int c, const char *arg)
 	case O_LOCK_TIMEOUT: o->lock_timeout = arg; return 0;
 	case O_EXPLAIN: o->explain = true; return 0;
 	case O_MODULES: o->modules = true; return 0;
+	case O_BINARIES: o->binaries = true; return 0;
 	case 'v': o->verbose++; return 0;
 	case 'q': o->quiet = true; return 0;
 	case 'h': o->help = true; return 0;

@@ -15,7 +15,7 @@ enum {
 	RF_OPT_SELECTION = 1 << 0, /* -k --kmoddir --sysroot -a -o --no-modules-load */
 	RF_OPT_BUILD = 1 << 1,     /* -f --no-backup --compress --init --lock-timeout */
 	RF_OPT_EXPLAIN = 1 << 2,   /* --explain */
-	RF_OPT_LS = 1 << 3,        /* --modules */
+	RF_OPT_LS = 1 << 3,        /* --modules --binaries */
 };
 
 struct rf_opts {
@@ -28,7 +28,7 @@ struct rf_opts {
 	const char *host_root;     /* --host-root DIR: where the host probe reads /sys and /proc */
 	int verbose;               /* -v count; -q sets quiet */
 	bool quiet;
-	bool force, no_backup, explain, modules;
+	bool force, no_backup, explain, modules, binaries;
 	const char *compress;
 	const char *init;          /* --init PATH: the ramforge-init binary to put in the image */
 	const char *lock_timeout;  /* --lock-timeout SECS, as given (build checks it) */

@@ -312,6 +312,7 @@ static int dyn_entry(struct dyn *dy, const GElf_Dyn *e, struct rf_elfobj *o)
 		break;
 	case DT_FLAGS_1:
 		o->nodeflib = (e->d_un.d_val & DF_1_NODEFLIB) != 0;
+		o->pie = (e->d_un.d_val & DF_1_PIE) != 0;
 		break;
 	}
 	return 0;
@@ -459,8 +460,9 @@ static int read_notes(Elf *elf, struct rf_elfobj *o, const char *display, struct
 	return 0;
 }
 
-static int read_elf(int fd, const char *display, unsigned flags, struct rf_elfobj *o,
-		    struct rf_err *err)
+/* The ELF file of fd, or (fd < 0) of the len bytes at mem. */
+static int read_elf(int fd, void *mem, size_t len, const char *display, unsigned flags,
+		    struct rf_elfobj *o, struct rf_err *err)
 {
 	Elf *elf;
 	GElf_Ehdr eh;
@@ -468,7 +470,7 @@ static int read_elf(int fd, const char *display, unsigned flags, struct rf_elfob
 
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return bad(err, display, "libelf is too old");
-	elf = elf_begin(fd, ELF_C_READ, NULL);
+	elf = fd >= 0 ? elf_begin(fd, ELF_C_READ, NULL) : elf_memory(mem, len);
 	if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh)) {
 		r = bad(err, display, "not a valid ELF file");
 		elf_end(elf);
@@ -502,20 +504,24 @@ static int read_shebang(const char *buf, size_t n, struct rf_elfobj *o, const ch
 	return o->interp ? 0 : rf_fail(err, -ENOMEM, "%s: out of memory", display);
 }
 
-int rf_elfobj_read(int fd, const char *display, unsigned flags, struct rf_elfobj **out,
-		   struct rf_err *err)
+/* rf_elfobj_read of fd, or (fd < 0) of the len bytes at mem. */
+static int read_obj(int fd, void *mem, size_t len, const char *display, unsigned flags,
+		    struct rf_elfobj **out, struct rf_err *err)
 {
 	struct rf_elfobj *o = calloc(1, sizeof(*o));
 	char buf[SHEBANG_MAX];
-	ssize_t n = o ? pread(fd, buf, sizeof(buf), 0) : 0;
+	size_t head = len < sizeof(buf) ? len : sizeof(buf);
+	ssize_t n = !o ? 0 : fd >= 0 ? pread(fd, buf, sizeof(buf), 0) : (ssize_t)head;
 	int r = 0;
 
 	if (!o)
 		return rf_fail(err, -ENOMEM, "%s: out of memory", display);
+	if (fd < 0 && n > 0)
+		memcpy(buf, mem, (size_t)n);
 	if (n < 0)
 		r = rf_fail(err, -errno, "cannot read %s: %s", display, strerror(errno));
 	else if (n >= SELFMAG && memcmp(buf, ELFMAG, SELFMAG) == 0)
-		r = read_elf(fd, display, flags, o, err);
+		r = read_elf(fd, mem, len, display, flags, o, err);
 	else if (n >= 2 && buf[0] == '#' && buf[1] == '!')
 		o->kind = RF_ELFOBJ_SCRIPT, r = read_shebang(buf, (size_t)n, o, display, err);
 	else
@@ -526,4 +532,16 @@ int rf_elfobj_read(int fd, const char *display, unsigned flags, struct rf_elfobj
 	}
 	*out = o;
 	return 0;
+}
+
+int rf_elfobj_read(int fd, const char *display, unsigned flags, struct rf_elfobj **out,
+		   struct rf_err *err)
+{
+	return read_obj(fd, NULL, 0, display, flags, out, err);
+}
+
+int rf_elfobj_read_mem(void *buf, size_t len, const char *display, unsigned flags,
+		       struct rf_elfobj **out, struct rf_err *err)
+{
+	return read_obj(-1, buf, len, display, flags, out, err);
 }

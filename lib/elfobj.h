@@ -39,6 +39,7 @@ struct rf_elfobj {
 	char *soname;            /* NULL if none */
 	char *rpath, *runpath;   /* as in the file; rpath is NULL when there is a runpath (ld.so) */
 	bool nodeflib;           /* DF_1_NODEFLIB: no ld.so.cache, no default directories */
+	bool pie;                /* DF_1_PIE: a position-independent program, not a library */
 	struct rf_strv needed;
 	struct rf_elfobj_dlopen *dlopen;
 	size_t ndlopen;
@@ -49,6 +50,11 @@ enum { RF_ELFOBJ_NO_NOTES = 1 }; /* do not read the dlopen notes */
 /* Read the regular file fd; DISPLAY names it in messages. */
 int rf_elfobj_read(int fd, const char *display, unsigned flags, struct rf_elfobj **out,
 		   struct rf_err *err);
+
+/* The same on the len bytes at buf (a file of an image being listed), borrowed for the call
+ * (libelf may convert them in place). */
+int rf_elfobj_read_mem(void *buf, size_t len, const char *display, unsigned flags,
+		       struct rf_elfobj **out, struct rf_err *err);
 
 /* Parse a .note.dlopen payload (JSON) into o's dlopen list (exposed for tests). -EINVAL. */
 int rf_elfobj_parse_dlopen(struct rf_elfobj *o, const char *json, size_t len, const char *display,

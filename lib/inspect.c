@@ -46,8 +46,16 @@ struct totals {
 	uint64_t entries;
 };
 
+/* The entries' data a walk hands to its callback: regular files of at most max bytes. */
+struct want_data {
+	uint64_t max;
+	unsigned char *buf;
+	size_t cap;
+};
+
 /* A byte stream: a range of the image file, or what one compressed segment unpacks to. */
 struct src {
+	struct want_data *wd;    /* NULL: no data is read for the callback */
 	struct rf_inspect *img;
 	struct rf_err *err;
 	struct rf_inspect_segment *seg; /* the segment being walked (its counts are updated) */
@@ -268,12 +276,34 @@ static int check_entry(struct src *s, struct newc *h)
 	return 1; /* data already consumed */
 }
 
-static int emit(struct newc *h, size_t seg, rf_inspect_fn fn, void *data)
+/* Read a regular file's data for the callback, when it is wanted: 1 when read, 0 when not
+ * wanted, or -errno. */
+static int take_data(struct src *s, const struct newc *h)
+{
+	struct want_data *wd = s->wd;
+	size_t size = h->f[F_SIZE];
+	int r;
+
+	if (!wd || (h->f[F_MODE] & S_IFMT) != S_IFREG || size > wd->max)
+		return 0;
+	if (size + 1 > wd->cap) {
+		unsigned char *grown = realloc(wd->buf, size + 1);
+
+		if (!grown)
+			return rf_fail(s->err, -ENOMEM, "%s: %s", s->img->name, strerror(ENOMEM));
+		wd->buf = grown;
+		wd->cap = size + 1;
+	}
+	r = take(s, wd->buf, size);
+	return r < 0 ? r : r == 0 && size ? bad(s, "truncated") : 1;
+}
+
+static int emit(struct newc *h, size_t seg, unsigned char *bytes, rf_inspect_fn fn, void *data)
 {
 	struct rf_inspect_entry e = {
 		.path = h->name, .mode = h->f[F_MODE], .uid = h->f[F_UID], .gid = h->f[F_GID],
 		.nlink = h->f[F_NLINK], .rdev_major = h->f[F_RMAJ], .rdev_minor = h->f[F_RMIN],
-		.size = h->f[F_SIZE], .mtime = h->f[F_MTIME], .segment = seg,
+		.size = h->f[F_SIZE], .mtime = h->f[F_MTIME], .segment = seg, .data = bytes,
 	};
 
 	if ((e.mode & S_IFMT) == S_IFLNK)
@@ -296,7 +326,10 @@ static int walk_archive(struct src *s, rf_inspect_fn fn, void *data)
 	while ((r = read_header(s, h)) > 0) {
 		bool trailer = strcmp(h->name, "TRAILER!!!") == 0;
 		int consumed = trailer ? 0 : check_entry(s, h);
+		bool with_data = false;
 
+		if (consumed == 0 && !trailer && fn && (consumed = take_data(s, h)) > 0)
+			with_data = true;
 		if (consumed == 0 && (consumed = take(s, NULL, h->f[F_SIZE])) == 0)
 			consumed = bad(s, "truncated");
 		if (consumed < 0) {
@@ -314,7 +347,7 @@ static int walk_archive(struct src *s, rf_inspect_fn fn, void *data)
 			break;
 		}
 		s->seg->entries++;
-		if ((r = emit(h, s->index, fn, data)) < 0)
+		if ((r = emit(h, s->index, with_data ? s->wd->buf : NULL, fn, data)) < 0)
 			break;
 	}
 	if (r == 0)
@@ -426,7 +459,7 @@ static int walk_segment(struct src *s, struct rf_inspect_segment *seg, size_t in
 	int r;
 
 	*s = (struct src){ .img = img, .err = err, .seg = seg, .index = index, .t = t,
-			   .off = seg->offset, .pos = seg->offset };
+			   .off = seg->offset, .pos = seg->offset, .wd = s->wd };
 	seg->archives = 0;
 	seg->entries = 0;
 	if (seg->compress == RF_INSPECT_NONE) {
@@ -560,7 +593,8 @@ const struct rf_inspect_segment *rf_inspect_segment(const struct rf_inspect *img
 	return i < img->nseg ? &img->seg[i] : NULL;
 }
 
-int rf_inspect_foreach(struct rf_inspect *img, rf_inspect_fn fn, void *data, struct rf_err *err)
+static int foreach(struct rf_inspect *img, struct want_data *wd, rf_inspect_fn fn, void *data,
+		   struct rf_err *err)
 {
 	struct src *s = malloc(sizeof(*s));
 	struct totals t = { 0 };
@@ -573,12 +607,28 @@ int rf_inspect_foreach(struct rf_inspect *img, rf_inspect_fn fn, void *data, str
 
 		s->err = err;
 		s->img = img;
+		s->wd = wd;
 		r = walk_segment(s, &seg, i, &t, fn, data);
 		if (r >= 0 && seg.length != img->seg[i].length)
 			r = rf_fail(err, -EIO, "%s: the image changed while it was read", img->name);
 	}
 	free(s);
 	return r < 0 ? r : 0;
+}
+
+int rf_inspect_foreach(struct rf_inspect *img, rf_inspect_fn fn, void *data, struct rf_err *err)
+{
+	return foreach(img, NULL, fn, data, err);
+}
+
+int rf_inspect_foreach_data(struct rf_inspect *img, uint64_t max_data, rf_inspect_fn fn, void *data,
+			    struct rf_err *err)
+{
+	struct want_data wd = { .max = max_data };
+	int r = foreach(img, &wd, fn, data, err);
+
+	free(wd.buf);
+	return r;
 }
 
 void rf_inspect_free(struct rf_inspect *img)

@@ -57,6 +57,7 @@ struct rf_inspect_entry {
 	uint32_t mode, uid, gid, nlink, rdev_major, rdev_minor;
 	uint64_t size, mtime;
 	size_t segment; /* index into the segments */
+	unsigned char *data; /* rf_inspect_foreach_data: a regular file's size bytes, else NULL */
 };
 
 struct rf_inspect;
@@ -75,5 +76,9 @@ const struct rf_inspect_segment *rf_inspect_segment(const struct rf_inspect *img
 /* Call fn for every entry in image order; a negative return from fn stops and is returned. */
 typedef int (*rf_inspect_fn)(const struct rf_inspect_entry *e, void *data);
 int rf_inspect_foreach(struct rf_inspect *img, rf_inspect_fn fn, void *data, struct rf_err *err);
+/* The same, and every regular file of at most max_data bytes comes with its bytes in e->data
+ * (one buffer, reused: valid during the call, which may change them). */
+int rf_inspect_foreach_data(struct rf_inspect *img, uint64_t max_data, rf_inspect_fn fn, void *data,
+			    struct rf_err *err);
 
 void rf_inspect_free(struct rf_inspect *img);
