@@ -148,3 +148,93 @@ refute_module_loaded() {
 		[[ " $(guest_modules) " != *" $m "* ]] || fail "$m is in the guest's /proc/modules: $(guest_modules)"
 	done
 }
+
+# --- Roots on LVM, LUKS2 and md RAID1 (tests/boot/storage*.bats) ---
+# The disks are made by tests/fixtures/mkdisks (RF_DISKS and the RF_DISK_* names it prints);
+# the sysroot, its tools and kernel are the Debian root of tests/fixtures/mkdebroot
+# (RF_DEBROOT, a tarball, and RF_DEBROOT_KVER, its full kernel).
+need_storage() {
+	[[ $(id -u) -eq 0 ]] || skip "needs root (the Debian root is unpacked with its owners and nodes)"
+	command -v qemu-system-x86_64 >/dev/null || skip "needs qemu-system-x86_64 (apt-get install qemu-system-x86)"
+	[[ -z ${RF_DISKS_ERROR:-} ]] || fail "$RF_DISKS_ERROR"
+	[[ -n ${RF_DISKS:-} && -n ${RF_DEBROOT:-} && -n ${RF_DEBROOT_KVER:-} ]] ||
+		skip "RF_DISKS is not set: run through 'make check' (tests/fixtures/prepare makes the disks; needs mmdebstrap)"
+	[[ -e $RF_DISKS/.ready ]] || fail "RF_DISKS=$RF_DISKS holds no finished disks"
+	[[ -x ${RAMFORGE:-} ]] || fail "RAMFORGE is not set or not executable: '${RAMFORGE:-}'"
+	INIT=${RAMFORGE_INIT:-$(dirname "$RAMFORGE")/ramforge-init}
+	[[ -x $INIT ]] || fail "ramforge-init not found at $INIT"
+	KVER=$RF_DEBROOT_KVER
+}
+
+# unpack_debroot DIR: the Debian root (the sysroot of the storage images) unpacked into DIR.
+unpack_debroot() {
+	mkdir -p "$1"
+	tar -C "$1" -xf "$RF_DEBROOT" || fail "cannot unpack $RF_DEBROOT"
+	[[ -e $1/boot/vmlinuz-$RF_DEBROOT_KVER ]] || fail "$RF_DEBROOT has no /boot/vmlinuz-$RF_DEBROOT_KVER"
+}
+
+# with_disks FILE...: BOOT_EXTRA holds these raw images as virtio disks in this order (vda,
+# vdb, ...), each a snapshot (what the guest writes never reaches the file); boot with "none".
+with_disks() {
+	local f
+	BOOT_EXTRA=()
+	for f; do
+		[[ -f $f ]] || fail "no disk image $f"
+		BOOT_EXTRA+=(-drive "file=$f,if=virtio,format=raw,snapshot=on")
+	done
+}
+
+# The number of times the console log FILE shows PROMPT (an extended regex).
+count_prompts() { # PROMPT FILE
+	grep -oE -- "$1" "$2" 2>/dev/null | wc -l
+}
+
+# boot_typing IMAGE APPEND PROMPT [ANSWER...]: boot like `boot IMAGE APPEND none`, with the
+# serial console on two FIFOs instead of stdio. Each time the console shows PROMPT once more,
+# wait a little (a program turns the terminal's echo off after printing its prompt, and that
+# drops input typed before) and type the next ANSWER and Enter. $output, $status, $took as
+# boot sets them, and $prompts: how often PROMPT was shown in all.
+boot_typing() {
+	local img=$1 append=$2 prompt=$3 t0 qpid cpid n=0 answer i
+	local fifo=$BATS_TEST_TMPDIR/serial raw=$BATS_TEST_TMPDIR/console.raw
+	shift 3
+	rm -f "$fifo.in" "$fifo.out" "$raw"
+	mkfifo "$fifo.in" "$fifo.out"
+	# QEMU opens both FIFOs read-write, so neither open blocks on it
+	cat "$fifo.out" > "$raw" &
+	cpid=$!
+	t0=$(date +%s)
+	timeout "$BOOT_TIMEOUT" qemu-system-x86_64 -accel tcg -m "${BOOT_MEM:-512}" -display none \
+		-monitor none -parallel none -serial "pipe:$fifo" -no-reboot \
+		-kernel "$VMLINUZ" -initrd "$img" -append "console=ttyS0 panic=-1 $append" \
+		"${BOOT_EXTRA[@]}" < /dev/null > "$BATS_TEST_TMPDIR/qemu.err" 2>&1 &
+	qpid=$!
+	for answer in "$@"; do
+		n=$((n + 1))
+		until (($(count_prompts "$prompt" "$raw") >= n)); do
+			kill -0 "$qpid" 2>/dev/null || break 2
+			sleep 0.5
+		done
+		sleep 2
+		kill -0 "$qpid" 2>/dev/null || break
+		timeout 10 sh -c 'printf "%s\n" "$1" > "$2"' sh "$answer" "$fifo.in" ||
+			fail "could not type on the guest's serial console"
+	done
+	status=0
+	wait "$qpid" || status=$?
+	took=$(($(date +%s) - t0))
+	# cat ends when QEMU closes the FIFO; if QEMU never opened it, cat still waits in open
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$cpid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill "$cpid" 2>/dev/null || true
+	wait "$cpid" || true
+	prompts=$(count_prompts "$prompt" "$raw")
+	output=$(tr -d '\r' < "$raw" | sed -e 's/\x1bc//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g')
+	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/console.log"
+	[[ $status -ne 124 ]] || fail "the guest did not stop within $BOOT_TIMEOUT s" "$(tail -n 40 <<< "$output")"
+	[[ -s $raw ]] || fail "QEMU printed nothing on the serial console (status $status):" \
+		"$(cat "$BATS_TEST_TMPDIR/qemu.err")"
+	refute_autoload
+}
