@@ -10,11 +10,13 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "bundle_plan.h"
 #include "closure.h"
 #include "compress.h"
 #include "cmds.h"
 #include "image.h"
 #include "install.h"
+#include "items.h"
 #include "log.h"
 #include "opts.h"
 #include "select.h"
@@ -253,8 +255,20 @@ static void tell_installed(const char *image, const struct rf_install_report *re
 		rf_info("wrote %s", image);
 }
 
+/* The chosen bundles' steps and files; the crypt bundle reads the sysroot's crypttab. */
+static int bundles_out(const struct rf_select *s, struct rf_crypttab *ct, struct rf_bundle_out *bo,
+		       struct rf_err *err)
+{
+	const struct rf_bundle *crypt = rf_bundles_find(&s->bundles, "crypt");
+	int r = crypt && crypt->chosen ? rf_crypttab_read(ct, s->sysroot, err) : 0;
+
+	return r < 0 ? r : rf_bundle_out_make(&s->bundles, ct, s->hostonly, &s->stack, bo, err);
+}
+
 static int build(const struct rf_opts *o, int lock_secs, struct rf_err *err)
 {
+	struct rf_crypttab ct = { 0 };
+	struct rf_bundle_out bo = { 0 };
 	struct rf_select s = { 0 };
 	struct rf_modset set = { 0 };
 	struct rf_manifest m = { 0 };
@@ -272,6 +286,8 @@ static int build(const struct rf_opts *o, int lock_secs, struct rf_err *err)
 	s.sel.graph = true;
 	if (r >= 0)
 		r = rf_closure_resolve(&s.sel, &s.reqs, &set, err);
+	if (r >= 0)
+		r = bundles_out(&s, &ct, &bo, err);
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < s.warnings.n; i++)
@@ -282,8 +298,14 @@ static int build(const struct rf_opts *o, int lock_secs, struct rf_err *err)
 	t0 = rf_now();
 	image = o->args.n ? strdup(o->args.v[0]) : default_image(&s);
 	init = find_init(o->init);
-	struct rf_image_inputs in = { .sysroot = s.sysroot, .init_path = init };
+	struct rf_image_inputs in = { .sysroot = s.sysroot, .init_path = init,
+				      .steps = bo.steps, .nsteps = bo.nsteps };
 	r = image && init ? rf_image_compose(&set, &in, &m, err) : -ENOMEM;
+	if (r >= 0) /* the bundles' programs with their libraries, configuration, key files */
+		r = rf_bundle_out_add_files(&bo, s.sysroot, &m, NULL, err);
+	if (r >= 0) /* ramforge.conf's install_items, with their libraries */
+		r = rf_items_add_conf(&m, s.sysroot, &s.conf.install_items, "install_items",
+				      RF_ITEM_REQUIRED, NULL, err);
 	if (r < 0)
 		goto out;
 	rf_manifest_sort(&m);
@@ -306,6 +328,8 @@ out:
 	free(init);
 	rf_manifest_free(&m);
 	rf_modset_free(&set);
+	rf_bundle_out_free(&bo);
+	rf_crypttab_free(&ct);
 	rf_select_free(&s);
 	return r;
 }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "items.h"
+
 static void strs_free(char **v, size_t n)
 {
 	for (size_t i = 0; v && i < n; i++)
@@ -164,6 +166,26 @@ int rf_bundle_out_make(const struct rf_bundles *b, const struct rf_crypttab *ct,
 			r = bundle_out(&b->v[i], ct, hostonly, stack, out, err);
 	if (r == -ENOMEM)
 		rf_fail(err, r, "out of memory");
+	return r;
+}
+
+int rf_bundle_out_add_files(const struct rf_bundle_out *out, const char *sysroot,
+			    struct rf_manifest *m, struct rf_strv *added, struct rf_err *err)
+{
+	size_t n = out->required.n + out->optional.n, k = 0;
+	struct rf_item *items = calloc(n ? n : 1, sizeof(*items));
+	int r;
+
+	if (!items)
+		return rf_fail(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < out->required.n; i++)
+		items[k++] = (struct rf_item){ out->required.v[i].word, RF_ITEM_REQUIRED,
+					       out->required.v[i].origin };
+	for (size_t i = 0; i < out->optional.n; i++)
+		items[k++] = (struct rf_item){ out->optional.v[i].word, RF_ITEM_OPTIONAL,
+					       out->optional.v[i].origin };
+	r = rf_items_add(m, sysroot, items, n, added, err);
+	free(items);
 	return r;
 }
 

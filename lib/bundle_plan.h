@@ -10,6 +10,7 @@
 #include "bundle.h"
 #include "conf.h"
 #include "crypttab.h"
+#include "manifest.h"
 #include "plan.h"
 
 struct rf_bundle_out {
@@ -24,5 +25,10 @@ struct rf_bundle_out {
  * entries of the root's volumes besides those marked "initramfs". */
 int rf_bundle_out_make(const struct rf_bundles *b, const struct rf_crypttab *ct, bool hostonly,
 		       const struct rf_strv *stack, struct rf_bundle_out *out, struct rf_err *err);
+
+/* Put the required and optional files, with their libraries, into m (items.h); every path of
+ * the image they add is appended to added when not NULL. */
+int rf_bundle_out_add_files(const struct rf_bundle_out *out, const char *sysroot,
+			    struct rf_manifest *m, struct rf_strv *added, struct rf_err *err);
 
 void rf_bundle_out_free(struct rf_bundle_out *out);
