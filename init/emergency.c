@@ -15,7 +15,7 @@
 #include "rootdev.h"
 
 void rf_emergency_report(const char *reason, const struct rf_cmdline *cmd,
-			 struct rf_loader *loader)
+			 struct rf_loader *loader, const struct rf_stepper *steps)
 {
 	rf_error("==== cannot continue: %s ====", reason);
 	rf_error("asked for: root=%s rootfstype=%s rootflags=%s %s%s%s init=%s",
@@ -29,6 +29,7 @@ void rf_emergency_report(const char *reason, const struct rf_cmdline *cmd,
 		rf_loader_report(loader, RF_LOG_ERR);
 	else
 		rf_error("modules: none loaded yet");
+	rf_steps_report(steps, RF_LOG_ERR);
 	rf_error("==== end of report ====");
 }
 

@@ -15,12 +15,14 @@
 
 #include "cmdline.h"
 #include "coldplug.h"
+#include "dmdev.h"
 #include "emergency.h"
 #include "log.h"
 #include "modload.h"
 #include "mounts.h"
 #include "rootdev.h"
 #include "plan.h"
+#include "steprun.h"
 #include "switchroot.h"
 
 #define NEWROOT "/sysroot"
@@ -86,34 +88,62 @@ static int wait_after_failure(const struct rf_cmdline *cmd)
 }
 
 static void __attribute__((noreturn)) fail(const char *why, const struct rf_cmdline *cmd,
-					   struct rf_loader *loader)
+					   struct rf_loader *loader, const struct rf_stepper *steps)
 {
-	rf_emergency_report(why, cmd, loader);
+	rf_emergency_report(why, cmd, loader, steps);
 	rf_emergency(true, wait_after_failure(cmd));
 	for (;;)
 		pause(); /* not reached: rf_emergency(true) reboots */
 }
 
 static void stop_if(enum rf_break at, const char *name, const struct rf_cmdline *cmd,
-		    struct rf_loader *loader)
+		    struct rf_loader *loader, const struct rf_stepper *steps)
 {
 	char why[64];
 
 	if (cmd->brk != at)
 		return;
 	snprintf(why, sizeof(why), "rd.break=%s", name);
-	rf_emergency_report(why, cmd, loader);
+	rf_emergency_report(why, cmd, loader, steps);
 	rf_emergency(false, wait_after_failure(cmd));
 }
 
-static void coldplug_idle(void *coldplug, int ms)
+/* What the waits share: the coldplug goes on during both, the steps run in the root's. */
+struct waiting {
+	struct rf_coldplug *coldplug;
+	struct rf_stepper *steps;
+};
+
+static double coldplug_idle(void *arg, int ms)
 {
-	rf_coldplug_poll(coldplug, ms);
+	rf_coldplug_poll(((struct waiting *)arg)->coldplug, ms);
+	return 0;
 }
 
-static bool coldplug_block_ready(void *coldplug, const char *name)
+/* Waiting for the root: uevents, then the steps that are due (their time is not the root's). */
+static double root_idle(void *arg, int ms)
 {
-	return rf_coldplug_block_ready(coldplug, name);
+	struct waiting *w = arg;
+
+	rf_coldplug_poll(w->coldplug, ms);
+	return rf_steps_poll(w->steps, true);
+}
+
+static bool block_ready(void *arg, const char *name)
+{
+	return rf_coldplug_block_ready(((struct waiting *)arg)->coldplug, name);
+}
+
+/* The dm devices the steps made, as udev would have left them for the real root's systemd
+ * (/run, where their database is, moves along into the new root). */
+static void hand_over_devices(void)
+{
+	int r = rf_dm_sync("");
+
+	if (r < 0)
+		rf_warn("dm devices: links and udev database entries: %s", strerror(-r));
+	else if (r > 0)
+		rf_debug("%d dm/md devices written to the udev database", r);
 }
 
 int main(int argc, char **argv)
@@ -123,7 +153,10 @@ int main(int argc, char **argv)
 	struct rf_plan plan = { 0 };
 	struct rf_loader loader;
 	struct rf_coldplug coldplug;
-	struct rf_rootdev_wait wait = { coldplug_idle, coldplug_block_ready, &coldplug };
+	struct rf_stepper steps = { 0 };
+	struct waiting waiting = { &coldplug, &steps };
+	struct rf_rootdev_wait step_wait = { coldplug_idle, block_ready, &waiting };
+	struct rf_rootdev_wait root_wait = { root_idle, block_ready, &waiting };
 	char dev[256], init[256], why[512], fstype[32] = "";
 	char *cmdline;
 	int r;
@@ -145,26 +178,30 @@ int main(int argc, char **argv)
 	/* 2. The modules the builder chose to load early, before anything else. */
 	read_plan(&plan);
 	if (rf_loader_init(&loader, &plan, &cmd) < 0)
-		fail("out of memory preparing the module loader", &cmd, NULL);
+		fail("out of memory preparing the module loader", &cmd, NULL, NULL);
 	if (rf_loader_start(&loader) < 0)
-		fail("cannot start the module loader", &cmd, &loader);
+		fail("cannot start the module loader", &cmd, &loader, NULL);
 	rf_loader_wait(&loader);
 	rf_debug("early modules done at %.3f s", rf_uptime());
 
 	/* 3. Coldplug: the drivers of the devices that are here, and of those that appear behind
-	 * them, load meanwhile; find the root device. */
+	 * them, load meanwhile, and the bundles' steps run as their devices appear (unlock LUKS,
+	 * assemble md, activate LVM); find the root device. */
 	rf_coldplug_init(&coldplug, &plan, &cmd, &loader);
+	rf_steps_init(&steps, &plan, &cmd, &step_wait);
 	rf_coldplug_scan(&coldplug);
 	if (cmd.rootdelay > 0) {
 		rf_info("rootdelay: waiting %d s", cmd.rootdelay);
-		for (double end = rf_uptime() + cmd.rootdelay; rf_uptime() < end;)
+		for (double end = rf_uptime() + cmd.rootdelay; rf_uptime() < end;) {
 			rf_coldplug_poll(&coldplug, 100);
+			rf_steps_poll(&steps, false);
+		}
 	}
-	stop_if(RF_BREAK_PRE_MOUNT, "pre-mount", &cmd, &loader);
-	if (rf_rootdev_find(cmd.root, root_timeout(&cmd), &wait, dev, sizeof(dev), why,
+	stop_if(RF_BREAK_PRE_MOUNT, "pre-mount", &cmd, &loader, &steps);
+	if (rf_rootdev_find(cmd.root, root_timeout(&cmd), &root_wait, dev, sizeof(dev), why,
 			    sizeof(why)) < 0) {
 		rf_loader_wait(&loader);
-		fail(why, &cmd, &loader);
+		fail(why, &cmd, &loader, &steps);
 	}
 	rf_debug("root device %s found at %.3f s", dev, rf_uptime());
 
@@ -176,14 +213,16 @@ int main(int argc, char **argv)
 	rf_coldplug_free(&coldplug);
 	if (rf_rootdev_mount(dev, cmd.rootfstype, cmd.rootflags, cmd.rw, NEWROOT, why,
 			     sizeof(why)) < 0)
-		fail(why, &cmd, &loader);
+		fail(why, &cmd, &loader, &steps);
 	rf_loader_wait(&loader);
 	rf_loader_report(&loader, RF_LOG_DEBUG);
-	stop_if(RF_BREAK_PRE_SWITCH_ROOT, "pre-switch-root", &cmd, &loader);
+	stop_if(RF_BREAK_PRE_SWITCH_ROOT, "pre-switch-root", &cmd, &loader, &steps);
 
-	/* 5. Hand over: the real init, in the real root. */
+	/* 5. Hand over: the real init, in the real root, and the devices the steps made. */
 	if (rf_switchroot_find_init(NEWROOT, cmd.init, init, sizeof(init), why, sizeof(why)) < 0)
-		fail(why, &cmd, &loader);
+		fail(why, &cmd, &loader, &steps);
+	hand_over_devices();
+	rf_steps_free(&steps);
 	rf_info("mounted %s on / (%s); running %s; init took %.0f ms (%.3f s to %.3f s)", dev,
 		cmd.rw ? "rw" : "ro", init, (rf_uptime() - started) * 1000, started, rf_uptime());
 	rf_loader_free(&loader);
@@ -191,5 +230,5 @@ int main(int argc, char **argv)
 	argv[0] = init;
 	rf_switchroot(NEWROOT, init, argv, why, sizeof(why));
 	rf_log_open(cmd.quiet, cmd.debug);
-	fail(why, &cmd, NULL);
+	fail(why, &cmd, NULL, NULL);
 }

@@ -29,6 +29,7 @@ struct probed {
 	char name[64];
 	double when; /* uptime of the probe */
 	char type[32], uuid[64], label[128], partuuid[64], partlabel[128];
+	bool parted; /* a partition table */
 };
 
 struct probe_cache {
@@ -74,25 +75,49 @@ static void probe(const char *name, struct probed *out)
 		copy_value(pr, "LABEL", out->label, sizeof(out->label));
 		copy_value(pr, "PART_ENTRY_UUID", out->partuuid, sizeof(out->partuuid));
 		copy_value(pr, "PART_ENTRY_NAME", out->partlabel, sizeof(out->partlabel));
+		out->parted = blkid_probe_lookup_value(pr, "PTTYPE", NULL, NULL) == 0;
 	}
 	blkid_free_probe(pr);
 }
 
-/* A device worth probing: it has a /dev node and a size (an empty loop or drive has none). */
-static bool usable(const char *name)
+/* The size of the device a /sys directory describes; 0 when unknown. */
+static long long sys_size(const char *sysdir)
 {
-	char path[300], size[32] = "";
+	char path[PATH_MAX], size[32] = "";
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/sys/class/block/%s/size", name);
+	snprintf(path, sizeof(path), "%s/size", sysdir);
 	f = fopen(path, "re");
 	if (!f)
-		return false;
+		return 0;
 	if (!fgets(size, sizeof(size), f))
 		size[0] = '\0';
 	fclose(f);
+	return atoll(size);
+}
+
+/* A device worth probing: it has a /dev node and a size (an empty loop or drive has none, nor
+ * a dm device without a table or an md array that is not running). */
+bool rf_rootdev_usable(const char *name)
+{
+	char path[300];
+
+	snprintf(path, sizeof(path), "/sys/class/block/%s", name);
+	if (sys_size(path) <= 0)
+		return false;
 	snprintf(path, sizeof(path), "/dev/%s", name);
-	return atoll(size) > 0 && access(path, F_OK) == 0;
+	return access(path, F_OK) == 0;
+}
+
+void rf_rootdev_identify(const char *name, char *type, size_t typelen, char *uuid,
+			 size_t uuidlen, bool *parted)
+{
+	struct probed p;
+
+	probe(name, &p);
+	snprintf(type, typelen, "%s", p.type);
+	snprintf(uuid, uuidlen, "%s", p.uuid);
+	*parted = p.parted;
 }
 
 static bool found_nothing(const struct probed *p)
@@ -111,7 +136,7 @@ static struct probed *cached(struct probe_cache *c, const char *name)
 			probe(name, &c->v[i]);
 		return &c->v[i];
 	}
-	if (!ready(c, name) || !usable(name))
+	if (!ready(c, name) || !rf_rootdev_usable(name))
 		return NULL;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 16;
@@ -184,7 +209,8 @@ static bool scan_once(struct probe_cache *c, const char *tag, const char *value,
 	return found;
 }
 
-/* root=/dev/...: a block device node whose device (found by its number) is ready. */
+/* root=/dev/...: a block device node (or a link to one: /dev/VG/LV) whose device, found by
+ * its number, is ready and has a size (a dm device has none until its table is loaded). */
 static bool is_block(const struct probe_cache *c, const char *path)
 {
 	char sys[64], link[PATH_MAX];
@@ -195,7 +221,7 @@ static bool is_block(const struct probe_cache *c, const char *path)
 		return false;
 	snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u", major(st.st_rdev), minor(st.st_rdev));
 	n = readlink(sys, link, sizeof(link) - 1);
-	if (n <= 0)
+	if (n <= 0 || sys_size(sys) <= 0)
 		return false;
 	link[n] = '\0';
 	return ready(c, strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
@@ -227,7 +253,7 @@ int rf_rootdev_find(const char *root, int timeout, const struct rf_rootdev_wait 
 		if (found || (timeout >= 0 && rf_uptime() >= deadline))
 			break;
 		if (wait && wait->idle)
-			wait->idle(wait->arg, POLL_MS);
+			deadline += wait->idle(wait->arg, POLL_MS);
 		else
 			nanosleep(&nap, NULL);
 	}

@@ -11,18 +11,29 @@
 #include <stddef.h>
 
 /* How rf_rootdev_find waits: idle(arg, ms) between two looks (NULL: sleep), where devices'
- * drivers get loaded; ready(arg, NAME) says whether the kernel has finished adding block device
- * NAME (NULL: as soon as its node exists), as no device may be opened before. */
+ * drivers get loaded and the bundles' steps run; it returns the seconds of it the timeout must
+ * not count (a step waiting for a passphrase). ready(arg, NAME) says whether the kernel has
+ * finished adding block device NAME (NULL: as soon as its node exists), as no device may be
+ * opened before. */
 struct rf_rootdev_wait {
-	void (*idle)(void *arg, int ms);
+	double (*idle)(void *arg, int ms);
 	bool (*ready)(void *arg, const char *name);
 	void *arg;
 };
 
 /* Wait up to timeout seconds (< 0: forever) for the device root names; its /dev path goes into
- * dev. -ENOENT when it did not appear, -EINVAL for a root= this init cannot read. */
+ * dev. A device counts once it has a size: a dm device once it has a table, an md array once
+ * it runs. -ENOENT when it did not appear, -EINVAL for a root= this init cannot read. */
 int rf_rootdev_find(const char *root, int timeout, const struct rf_rootdev_wait *wait, char *dev,
 		    size_t devlen, char *why, size_t whylen);
+
+/* Block device NAME (in /sys/class/block) has a /dev node and a size: it may be probed. */
+bool rf_rootdev_usable(const char *name);
+
+/* What libblkid finds on /dev/NAME: TYPE (a filesystem, LUKS, an LVM PV, a RAID member) and
+ * UUID, "" when none; *parted whether it holds a partition table. */
+void rf_rootdev_identify(const char *name, char *type, size_t typelen, char *uuid,
+			 size_t uuidlen, bool *parted);
 
 /* The filesystem type libblkid finds on dev into type ("" when none). */
 void rf_rootdev_type(const char *dev, char *type, size_t typelen);
