@@ -171,11 +171,15 @@ need_storage() {
 	KVER=$RF_DEBROOT_KVER
 }
 
-# unpack_debroot DIR: the Debian root (the sysroot of the storage images) unpacked into DIR.
+# unpack_debroot DIR: the Debian root (the sysroot of the storage images) unpacked into DIR,
+# once (DIR/.rf-unpacked marks it done).
 unpack_debroot() {
+	[[ -e $1/.rf-unpacked ]] && return 0
+	rm -rf "$1"
 	mkdir -p "$1"
 	tar -C "$1" -xf "$RF_DEBROOT" || fail "cannot unpack $RF_DEBROOT"
 	[[ -e $1/boot/vmlinuz-$RF_DEBROOT_KVER ]] || fail "$RF_DEBROOT has no /boot/vmlinuz-$RF_DEBROOT_KVER"
+	touch "$1/.rf-unpacked"
 }
 
 # with_disks FILE...: BOOT_EXTRA holds these raw images as virtio disks in this order (vda,

@@ -15,16 +15,12 @@ DRIVERS="virtio_pci virtio_blk ext4"
 # this passphrase."
 PROMPT='passphrase for '
 
-setup_file() {
-	need_storage
-	unpack_debroot "$BATS_FILE_TMPDIR/sysroot"
-}
-
 setup() {
+	# (here, not in setup_file: bats 1.8 reports a skip there as a failure)
 	need_storage
 	S=$BATS_FILE_TMPDIR/sysroot
+	unpack_debroot "$S"
 	VMLINUZ=$S/boot/vmlinuz-$KVER
-	[[ -e $VMLINUZ ]] || fail "no Debian root unpacked (see setup_file)"
 }
 
 teardown() {
