@@ -256,6 +256,7 @@ struct rf_bundle *rf_bundles_find(const struct rf_bundles *b, const char *name)
 /* Does the sysroot have every tool? If not, why not (malloc'd) in b->unusable. */
 static int check_tools(struct rf_bundle *b, const char *sysroot)
 {
+	rf_freep(&b->unusable);
 	for (size_t i = 0; i < b->tools.n; i++) {
 		struct rf_err e = { "" };
 		int fd = rf_input_open(sysroot, b->tools.v[i].word + 1, b->tools.v[i].word, RF_INPUT_OPTIONAL, &e);
