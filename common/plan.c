@@ -571,7 +571,7 @@ static void free_words(char **v, size_t n)
 	free(v);
 }
 
-static void step_free(struct rf_plan_step *s)
+void rf_plan_step_free(struct rf_plan_step *s)
 {
 	free(s->bundle);
 	free(s->type);
@@ -598,7 +598,7 @@ void rf_plan_free(struct rf_plan *plan)
 		free(m->post);
 	}
 	for (size_t i = 0; i < plan->nsteps; i++)
-		step_free(&plan->steps[i]);
+		rf_plan_step_free(&plan->steps[i]);
 	free(plan->steps);
 	free(plan->mods);
 	free(plan->kver);

@@ -127,3 +127,6 @@ long rf_plan_find(const struct rf_plan *plan, const char *name);
 
 /* Free everything rf_plan_parse allocated; the plan is left empty. NULL-safe. */
 void rf_plan_free(struct rf_plan *plan);
+
+/* Free one step's strings (a step the builder made, or one of a parsed plan's). */
+void rf_plan_step_free(struct rf_plan_step *s);

@@ -8,25 +8,6 @@
 
 #include "items.h"
 
-static void strs_free(char **v, size_t n)
-{
-	for (size_t i = 0; v && i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-static void plan_step_free(struct rf_plan_step *s)
-{
-	free(s->bundle);
-	free(s->type);
-	free(s->uuid);
-	strs_free(s->off, s->noff);
-	strs_free(s->if_keys, s->nif);
-	strs_free(s->unless_keys, s->nunless);
-	strs_free(s->filter_keys, s->nfilter);
-	strs_free(s->argv, s->argc);
-}
-
 static int push(char ***v, size_t *n, const char *s)
 {
 	char **nv = realloc(*v, (*n + 2) * sizeof(**v));
@@ -80,7 +61,7 @@ static int add_step(struct rf_bundle_out *out, const struct rf_bundle *b, const 
 	if (r >= 0 && rf_grow(&out->steps, &out->cap, out->nsteps, sizeof(*out->steps), 8) < 0)
 		r = -ENOMEM;
 	if (r < 0) {
-		plan_step_free(&p);
+		rf_plan_step_free(&p);
 		return r;
 	}
 	out->steps[out->nsteps++] = p;
@@ -192,7 +173,7 @@ int rf_bundle_out_add_files(const struct rf_bundle_out *out, const char *sysroot
 void rf_bundle_out_free(struct rf_bundle_out *out)
 {
 	for (size_t i = 0; i < out->nsteps; i++)
-		plan_step_free(&out->steps[i]);
+		rf_plan_step_free(&out->steps[i]);
 	free(out->steps);
 	rf_conf_list_clear(&out->required);
 	rf_conf_list_clear(&out->optional);
