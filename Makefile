@@ -6,12 +6,12 @@ BUILD    ?= build
 PREFIX   ?= /usr/local
 VERSION  := 0.1.0
 CC       ?= cc
-PKGS     := libkmod libzstd liblzma liblz4 zlib libelf
+PKGS     := libkmod libzstd liblzma liblz4 zlib libelf libcrypto
 # libarchive, lz4, zlib, bzip2 and libelf are linked statically: only a little of each is used,
 # and every extra shared object (libarchive's drags in libxml2, ICU and libstdc++) costs each run
 # of `ramforge deps` its loading and relocation time. libkmod already loads zstd and lzma.
 STATIC_LIBS := -Wl,-Bstatic -larchive -lbz2 $(shell pkg-config --libs libelf liblz4 zlib) -Wl,-Bdynamic
-DYN_PKGS    := libkmod libzstd liblzma
+DYN_PKGS    := libkmod libzstd liblzma libcrypto
 WARN     := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wformat=2 -Wvla
 CFLAGS   ?= -O2 -g
 RF_CFLAGS = -std=gnu11 -D_GNU_SOURCE -DRF_VERSION=\"$(VERSION)\" $(WARN) $(shell pkg-config --cflags $(PKGS)) -iquote lib -iquote common -iquote builder -I$(BUILD)/gen

@@ -12,7 +12,8 @@
 enum {
 	O_KMODDIR = 256, O_SYSROOT, O_NO_MODLOAD, O_NO_BACKUP, O_COMPRESS, O_EXPLAIN, O_MODULES, O_INIT,
 	O_GENERIC, O_HOSTONLY, O_HOST_ROOT, O_DRIVERS, O_LOCK_TIMEOUT, O_ADD_BUNDLES, O_OMIT_BUNDLES,
-	O_BINARIES,
+	O_BINARIES, O_SIGNATURES, O_REQUIRE_SIGNED, O_TRUSTED_CERT, O_SIGN_KEY, O_SIGN_CERT,
+	O_NO_FIRMWARE, O_EARLY_UCODE, O_NO_EARLY_UCODE, O_HASH, O_KEY, O_CERT,
 };
 
 struct opt_def {
@@ -33,7 +34,17 @@ static const struct opt_def defs[] = {
 	{ { "host-root", required_argument, NULL, O_HOST_ROOT }, RF_OPT_SELECTION },
 	{ { "add-bundles", required_argument, NULL, O_ADD_BUNDLES }, RF_OPT_SELECTION },
 	{ { "omit-bundles", required_argument, NULL, O_OMIT_BUNDLES }, RF_OPT_SELECTION },
-	{ { "force", no_argument, NULL, 'f' }, RF_OPT_BUILD },
+	{ { "require-signed", optional_argument, NULL, O_REQUIRE_SIGNED }, RF_OPT_SELECTION },
+	{ { "trusted-cert", required_argument, NULL, O_TRUSTED_CERT }, RF_OPT_SELECTION },
+	{ { "no-firmware", no_argument, NULL, O_NO_FIRMWARE }, RF_OPT_SELECTION },
+	{ { "force", no_argument, NULL, 'f' }, RF_OPT_BUILD | RF_OPT_SIGN },
+	{ { "sign-key", required_argument, NULL, O_SIGN_KEY }, RF_OPT_BUILD },
+	{ { "sign-cert", required_argument, NULL, O_SIGN_CERT }, RF_OPT_BUILD },
+	{ { "early-microcode", no_argument, NULL, O_EARLY_UCODE }, RF_OPT_BUILD },
+	{ { "no-early-microcode", no_argument, NULL, O_NO_EARLY_UCODE }, RF_OPT_BUILD },
+	{ { "hash", required_argument, NULL, O_HASH }, RF_OPT_SIGN },
+	{ { "key", required_argument, NULL, O_KEY }, RF_OPT_SIGN },
+	{ { "cert", required_argument, NULL, O_CERT }, RF_OPT_SIGN },
 	{ { "no-backup", no_argument, NULL, O_NO_BACKUP }, RF_OPT_BUILD },
 	{ { "compress", required_argument, NULL, O_COMPRESS }, RF_OPT_BUILD },
 	{ { "init", required_argument, NULL, O_INIT }, RF_OPT_BUILD },
@@ -41,6 +52,7 @@ static const struct opt_def defs[] = {
 	{ { "explain", no_argument, NULL, O_EXPLAIN }, RF_OPT_EXPLAIN },
 	{ { "modules", no_argument, NULL, O_MODULES }, RF_OPT_LS },
 	{ { "binaries", no_argument, NULL, O_BINARIES }, RF_OPT_LS },
+	{ { "signatures", no_argument, NULL, O_SIGNATURES }, RF_OPT_LS },
 	{ { "verbose", no_argument, NULL, 'v' }, 0 },
 	{ { "quiet", no_argument, NULL, 'q' }, 0 },
 	{ { "help", no_argument, NULL, 'h' }, 0 },
@@ -75,6 +87,17 @@ static int apply(struct rf_opts *o, int c, const char *arg)
 	case O_EXPLAIN: o->explain = true; return 0;
 	case O_MODULES: o->modules = true; return 0;
 	case O_BINARIES: o->binaries = true; return 0;
+	case O_SIGNATURES: o->signatures = true; return 0;
+	case O_REQUIRE_SIGNED: o->require_signed = arg ? arg : "yes"; return 0;
+	case O_TRUSTED_CERT: return rf_strv_push(&o->trusted_certs, arg);
+	case O_SIGN_KEY: o->sign_key = arg; return 0;
+	case O_SIGN_CERT: o->sign_cert = arg; return 0;
+	case O_NO_FIRMWARE: o->no_firmware = true; return 0;
+	case O_EARLY_UCODE: o->early_microcode = 1; return 0;
+	case O_NO_EARLY_UCODE: o->early_microcode = 0; return 0;
+	case O_HASH: o->hash = arg; return 0;
+	case O_KEY: o->key = arg; return 0;
+	case O_CERT: o->cert = arg; return 0;
 	case 'v': o->verbose++; return 0;
 	case 'q': o->quiet = true; return 0;
 	case 'h': o->help = true; return 0;
@@ -107,10 +130,20 @@ static int check_value(int c, const char *arg, const char *cmd, struct rf_err *e
 			return rf_fail(err, -EINVAL, "%s: unknown compression '%s' (use zstd, gzip, xz, lz4 or none)",
 				       cmd, rf_quote_prefix(&q, arg));
 		return 0;
+	case O_REQUIRE_SIGNED:
+		if (strcmp(arg, "yes") && strcmp(arg, "no") && strcmp(arg, "auto"))
+			return rf_fail(err, -EINVAL, "%s: --require-signed='%s': expected yes, no or auto",
+				       cmd, rf_quote_prefix(&q, arg));
+		return 0;
 	case O_KMODDIR:
 	case O_SYSROOT:
 	case O_INIT:
 	case O_HOST_ROOT:
+	case O_TRUSTED_CERT:
+	case O_SIGN_KEY:
+	case O_SIGN_CERT:
+	case O_KEY:
+	case O_CERT:
 		if (!arg[0])
 			return rf_fail(err, -EINVAL, "%s: an empty path for '--%s' (see `ramforge %s --help`)",
 				       cmd, find_def(c)->opt.name, cmd);
@@ -128,6 +161,7 @@ int rf_opts_parse(struct rf_opts *o, int argc, char **argv, unsigned accept, str
 
 	memset(longs, 0, sizeof(longs));
 	o->hostonly = -1;
+	o->early_microcode = -1;
 	for (size_t i = 0; i < NDEFS; i++)
 		longs[i] = defs[i].opt;
 	opterr = 0;
@@ -165,6 +199,7 @@ void rf_opts_free(struct rf_opts *o)
 	rf_strv_clear(&o->add_bundles);
 	rf_strv_clear(&o->omit_bundles);
 	rf_strv_clear(&o->args);
+	rf_strv_clear(&o->trusted_certs);
 }
 
 struct rf_select_opts rf_opts_selection(const struct rf_opts *o, const struct rf_strv *names)
@@ -207,4 +242,10 @@ const char rf_selection_help[] =
 	"                            generic selection has each whose tools SYSROOT has, hostonly\n"
 	"                            those the root's stack needs; `ramforge bundles` lists them)\n"
 	"      --omit-bundles \"A B\"  bundles never to include (repeatable)\n"
+	"      --no-firmware         leave out the firmware the modules name (config firmware=)\n"
+	"      --require-signed[=yes|no|auto]\n"
+	"                            refuse modules the target kernel would not load (default\n"
+	"                            auto: yes when it enforces signatures; config require_signed=)\n"
+	"      --trusted-cert FILE   a certificate (DER or PEM, e.g. an enrolled MOK) module\n"
+	"                            signatures may chain to (repeatable; config trusted_certs+=)\n"
 	"\n";

@@ -15,7 +15,8 @@ enum {
 	RF_OPT_SELECTION = 1 << 0, /* -k --kmoddir --sysroot -a -o --no-modules-load */
 	RF_OPT_BUILD = 1 << 1,     /* -f --no-backup --compress --init --lock-timeout */
 	RF_OPT_EXPLAIN = 1 << 2,   /* --explain */
-	RF_OPT_LS = 1 << 3,        /* --modules --binaries */
+	RF_OPT_LS = 1 << 3,        /* --modules --binaries --signatures */
+	RF_OPT_SIGN = 1 << 4,      /* sign: --hash --key --cert -f */
 };
 
 struct rf_opts {
@@ -28,7 +29,13 @@ struct rf_opts {
 	const char *host_root;     /* --host-root DIR: where the host probe reads /sys and /proc */
 	int verbose;               /* -v count; -q sets quiet */
 	bool quiet;
-	bool force, no_backup, explain, modules, binaries;
+	bool force, no_backup, explain, modules, binaries, signatures;
+	const char *require_signed;     /* --require-signed[=yes|no|auto] ("yes" when bare), or NULL */
+	struct rf_strv trusted_certs;   /* every --trusted-cert FILE */
+	const char *sign_key, *sign_cert; /* build: --sign-key, --sign-cert */
+	bool no_firmware;               /* --no-firmware */
+	int early_microcode;            /* -1: from config; 0: --no-early-microcode; 1: --early-microcode */
+	const char *hash, *key, *cert;  /* sign: --hash ALGO, --key FILE, --cert FILE */
 	const char *compress;
 	const char *init;          /* --init PATH: the ramforge-init binary to put in the image */
 	const char *lock_timeout;  /* --lock-timeout SECS, as given (build checks it) */

@@ -19,7 +19,8 @@ extern const char rf_default_conf[];
 
 #define KNOWN_KEYS                                                                                \
 	"add_drivers, force_drivers, omit_drivers, add_bundles, omit_bundles, install_items, "     \
-	"compress, compress_level, backups, hostonly, image"
+	"compress, compress_level, backups, hostonly, image, require_signed, trusted_certs, "        \
+	"sign_key, sign_cert, firmware, add_firmware, early_microcode"
 
 
 void rf_conf_list_clear(struct rf_conf_list *l)
@@ -130,6 +131,32 @@ static int apply_scalar(struct rf_conf *conf, const struct rf_conf_assign *a, co
 			return rf_fail(err, -EINVAL, "%s:%d: hostonly=\"%s\": expected yes or no", where, line, v);
 		return set_string(&conf->hostonly, v);
 	}
+	if (rf_conf_key_is(a, "require_signed")) {
+		if (strcmp(v, "yes") && strcmp(v, "no") && strcmp(v, "auto"))
+			return rf_fail(err, -EINVAL, "%s:%d: require_signed=\"%s\": expected yes, no or auto",
+				       where, line, v);
+		return set_string(&conf->require_signed, v);
+	}
+	if (rf_conf_key_is(a, "sign_key") || rf_conf_key_is(a, "sign_cert")) {
+		char **dst = rf_conf_key_is(a, "sign_key") ? &conf->sign_key : &conf->sign_cert;
+
+		if (!*v) {
+			rf_freep(dst);
+			return 0;
+		}
+		if (v[0] != '/')
+			return rf_fail(err, -EINVAL, "%s:%d: %.*s=\"%s\": expected an absolute path", where,
+				       line, (int)a->keylen, a->key, v);
+		return set_string(dst, v);
+	}
+	if (rf_conf_key_is(a, "firmware") || rf_conf_key_is(a, "early_microcode")) {
+		if (strcmp(v, "yes") && strcmp(v, "no"))
+			return rf_fail(err, -EINVAL, "%s:%d: %.*s=\"%s\": expected yes or no", where, line,
+				       (int)a->keylen, a->key, v);
+		*(rf_conf_key_is(a, "firmware") ? &conf->firmware : &conf->early_microcode) =
+			strcmp(v, "yes") == 0;
+		return 0;
+	}
 	if (rf_conf_key_is(a, "compress_level")) {
 		n = *v ? parse_int(v, 0, 22) : -1;
 		if (*v && n < 0)
@@ -167,6 +194,10 @@ static int apply(struct rf_conf *conf, const struct rf_conf_assign *a, const cha
 		l = &conf->omit_bundles;
 	else if (rf_conf_key_is(a, "install_items"))
 		l = &conf->install_items;
+	else if (rf_conf_key_is(a, "trusted_certs"))
+		l = &conf->trusted_certs;
+	else if (rf_conf_key_is(a, "add_firmware"))
+		l = &conf->add_firmware;
 	if (!l)
 		return apply_scalar(conf, a, where, line, err);
 	origin = rf_strdupf("%s:%d", where, line);
@@ -195,7 +226,10 @@ int rf_conf_init(struct rf_conf *conf, struct rf_err *err)
 	memset(conf, 0, sizeof(*conf));
 	conf->compress_level = -1;
 	conf->backups = 3;
-	if (set_string(&conf->compress, "zstd") < 0 || set_string(&conf->hostonly, "no") < 0) {
+	conf->firmware = true;
+	conf->early_microcode = true;
+	if (set_string(&conf->compress, "zstd") < 0 || set_string(&conf->hostonly, "no") < 0 ||
+	    set_string(&conf->require_signed, "auto") < 0) {
 		rf_conf_free(conf);
 		return rf_fail(err, -ENOMEM, "out of memory");
 	}
@@ -258,9 +292,14 @@ void rf_conf_free(struct rf_conf *conf)
 	rf_conf_list_clear(&conf->add_bundles);
 	rf_conf_list_clear(&conf->omit_bundles);
 	rf_conf_list_clear(&conf->install_items);
+	rf_conf_list_clear(&conf->trusted_certs);
+	rf_conf_list_clear(&conf->add_firmware);
 	free(conf->compress);
 	free(conf->hostonly);
 	free(conf->image);
+	free(conf->require_signed);
+	free(conf->sign_key);
+	free(conf->sign_cert);
 	memset(conf, 0, sizeof(*conf));
 	conf->compress_level = -1;
 }

@@ -46,6 +46,14 @@ struct rf_conf {
 	int backups;                       /* backups kept per image; default 3 */
 	char *hostonly;                    /* "no" or "yes"; never NULL after load */
 	char *image; /* the default IMAGE inside the sysroot, %k the kernel version; NULL: by convention */
+	/* Module signatures (Secure Boot): */
+	char *require_signed;              /* "yes" "no" "auto"; never NULL after load */
+	struct rf_conf_list trusted_certs; /* certificate files (DER or PEM) signatures may chain to */
+	char *sign_key, *sign_cert;        /* sign out-of-tree modules on the way in; NULL: do not */
+	/* Firmware and microcode: */
+	bool firmware;                     /* firmware="yes" (default): the modules' firmware files */
+	struct rf_conf_list add_firmware;  /* more firmware files, by name under lib/firmware */
+	bool early_microcode;              /* early_microcode="yes" (default) */
 };
 
 /* Initialise to the built-in defaults (parses the compiled-in conf/ramforge.conf). */
