@@ -107,8 +107,16 @@ static void test_errors(void)
 {
 	expect_error("\nfoo=\"x\"\n", "etc/ramforge.conf:2: unknown key \"foo\" (known: add_drivers, force_drivers, "
 					 "omit_drivers, add_bundles, omit_bundles, install_items, compress, "
-					 "compress_level, backups, hostonly, image)",
+					 "compress_level, backups, hostonly, image, require_signed, "
+					 "trusted_certs, sign_key, sign_cert, firmware, add_firmware, "
+					 "early_microcode)",
 		     "unknown key");
+	expect_error("require_signed=\"maybe\"\n", "etc/ramforge.conf:1: require_signed=\"maybe\": "
+		     "expected yes, no or auto", "require_signed value");
+	expect_error("sign_key=\"key.pem\"\n", "etc/ramforge.conf:1: sign_key=\"key.pem\": expected "
+		     "an absolute path", "sign_key relative");
+	expect_error("firmware=\"1\"\n", "etc/ramforge.conf:1: firmware=\"1\": expected yes or no",
+		     "firmware value");
 	expect_error("add_drivers=\"a b\n", "etc/ramforge.conf:1: unterminated quote \"", "unterminated double quote");
 	expect_error("#\nadd_drivers='a\n", "etc/ramforge.conf:2: unterminated quote '", "unterminated single quote");
 	expect_error("add_drivers=\"a\nb\"\n",
