@@ -433,7 +433,8 @@ int rf_cmd_ls(int argc, char **argv)
 		goto out;
 	}
 	if (r >= 0 && o.modules + o.binaries + o.signatures > 1) {
-		r = rf_fail(&err, -EINVAL, "ls: --modules, --binaries and --signatures do not go together");
+		r = rf_fail(&err, -EINVAL, "ls: %s and %s do not go together",
+			    o.modules ? "--modules" : "--binaries", o.signatures ? "--signatures" : "--binaries");
 		usage = true;
 	}
 	if (r >= 0 && o.trusted_certs.n && !o.signatures) {
