@@ -10,16 +10,20 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "build_all.h"
+#include "build_record.h"
 #include "bundle_plan.h"
 #include "closure.h"
 #include "compress.h"
 #include "cmds.h"
 #include "image.h"
+#include "image_path.h"
 #include "install.h"
 #include "items.h"
 #include "log.h"
 #include "opts.h"
 #include "select.h"
+#include "status_check.h"
 
 #include "libdir.h" /* RF_LIBDIR: $(PREFIX)/lib/ramforge, from the Makefile */
 
@@ -136,57 +140,6 @@ static int lock_timeout(const char *arg, int *secs, struct rf_err *err)
 	return 0;
 }
 
-/* image= of ramforge.conf with %k the kernel version (a literal % as %%). */
-static char *expand_image(const char *root, const char *tmpl, const char *kver)
-{
-	size_t cap = strlen(root) + strlen(tmpl) + 1, n;
-	char *out, *grown;
-
-	for (const char *p = tmpl; (p = strstr(p, "%k")); p += 2)
-		cap += strlen(kver);
-	out = malloc(cap);
-	if (!out)
-		return NULL;
-	n = (size_t)sprintf(out, "%s", root);
-	for (const char *p = tmpl; *p; p++) {
-		if (p[0] == '%' && p[1] == 'k')
-			n += (size_t)sprintf(out + n, "%s", kver), p++;
-		else if (p[0] == '%' && p[1] == '%')
-			out[n++] = '%', p++;
-		else
-			out[n++] = *p;
-	}
-	out[n] = '\0';
-	grown = realloc(out, n + 1);
-	return grown ? grown : out;
-}
-
-static bool exists_in(const char *root, const char *rel)
-{
-	char *p = rf_strdupf("%s/%s", root, rel);
-	bool yes = p && access(p, F_OK) == 0;
-
-	free(p);
-	return yes;
-}
-
-/* The image the boot loader loads: image= from ramforge.conf; else Debian's and its
- * derivatives' /boot/initrd.img-KVER (etc/debian_version, or that image already exists);
- * else /boot/initramfs-KVER.img (RHEL, Fedora, Arch, kernel-install). */
-static char *default_image(const struct rf_select *s)
-{
-	const char *root = strcmp(s->sysroot, "/") == 0 ? "" : s->sysroot;
-	char *debian = rf_strdupf("boot/initrd.img-%s", s->kver);
-	bool is_debian = debian && (exists_in(root, "etc/debian_version") || exists_in(root, debian));
-
-	free(debian);
-	if (s->conf.image)
-		return expand_image(root, s->conf.image, s->kver);
-	if (is_debian)
-		return rf_strdupf("%s/boot/initrd.img-%s", root, s->kver);
-	return rf_strdupf("%s/boot/initramfs-%s.img", root, s->kver);
-}
-
 static uint64_t manifest_bytes(const struct rf_manifest *m)
 {
 	uint64_t sum = 0;
@@ -265,7 +218,7 @@ static int bundles_out(const struct rf_select *s, struct rf_crypttab *ct, struct
 	return r < 0 ? r : rf_bundle_out_make(&s->bundles, ct, s->hostonly, &s->stack, bo, err);
 }
 
-static int build(const struct rf_opts *o, int lock_secs, struct rf_err *err)
+static int build(const struct rf_opts *o, int lock_secs, char **built, struct rf_err *err)
 {
 	struct rf_crypttab ct = { 0 };
 	struct rf_bundle_out bo = { 0 };
@@ -275,12 +228,18 @@ static int build(const struct rf_opts *o, int lock_secs, struct rf_err *err)
 	struct rf_archive_opts a = { 0 };
 	struct rf_install_opts io = { 0 };
 	struct rf_install_report rep;
+	struct rf_recorder *rc = NULL;
 	char *image = NULL, *init = NULL;
 	double t0 = rf_now();
 	struct rf_select_opts so = rf_opts_selection(o, NULL);
 	int r;
 
-	r = rf_select_init(&s, &so, err);
+	/* from here on, every input the stages read is recorded (recorder.h) */
+	r = rf_recorder_start(&rc, o->sysroot ? o->sysroot : "/", o->host_root);
+	if (r < 0)
+		rf_fail(err, r, "%s: %s", o->sysroot ? o->sysroot : "/", strerror(-r));
+	if (r >= 0)
+		r = rf_select_init(&s, &so, err);
 	if (r >= 0)
 		r = archive_opts(&a, o, &s.conf, err);
 	s.sel.graph = true;
@@ -296,7 +255,7 @@ static int build(const struct rf_opts *o, int lock_secs, struct rf_err *err)
 		rf_warn("%s", set.warnings.v[i]);
 	rf_info("closure: %zu modules for %s in %.1f ms", set.n, set.kver, (rf_now() - t0) * 1000);
 	t0 = rf_now();
-	image = o->args.n ? strdup(o->args.v[0]) : default_image(&s);
+	image = o->args.n ? strdup(o->args.v[0]) : rf_default_image(s.sysroot, s.kver, s.conf.image);
 	init = find_init(o->init);
 	struct rf_image_inputs in = { .sysroot = s.sysroot, .init_path = init,
 				      .steps = bo.steps, .nsteps = bo.nsteps };
@@ -306,6 +265,11 @@ static int build(const struct rf_opts *o, int lock_secs, struct rf_err *err)
 	if (r >= 0) /* ramforge.conf's install_items, with their libraries */
 		r = rf_items_add_conf(&m, s.sysroot, &s.conf.install_items, "install_items",
 				      RF_ITEM_REQUIRED, NULL, err);
+	if (r >= 0) {
+		const struct rf_manifest *const parts[] = { &m, NULL };
+
+		r = rf_build_record_add(rc, o, set.kver, set.kmoddir, parts, &m, err);
+	}
 	if (r < 0)
 		goto out;
 	rf_manifest_sort(&m);
@@ -321,9 +285,12 @@ static int build(const struct rf_opts *o, int lock_secs, struct rf_err *err)
 	r = write_image(&m, &a, &io, &rep, err);
 	if (r >= 0)
 		tell_installed(image, &rep);
+	if (r >= 0 && built)
+		*built = image, image = NULL;
 out:
 	if (r < 0 && !err->msg[0])
 		rf_fail(err, r, "build failed: %s", strerror(-r));
+	rf_recorder_free(rc);
 	free(image);
 	free(init);
 	rf_manifest_free(&m);
@@ -334,15 +301,56 @@ out:
 	return r;
 }
 
+/* --if-stale: whether image must be built; a check that fails for another reason than a
+ * missing image or record says why under -v, and the build goes on. */
+static bool needs_build(const struct rf_opts *o, const char *image)
+{
+	struct rf_strv diffs = { 0 };
+	struct rf_err err = { "" };
+	int r = access(image, F_OK) == 0 ? rf_status_check(o, image, &diffs, &err) : -ENOENT;
+
+	if (r == RF_STATUS_UP_TO_DATE)
+		rf_info("%s: up to date", image);
+	else if (r == RF_STATUS_STALE)
+		rf_info("%s: stale (%s%s)", image, diffs.v[0], diffs.n > 1 ? ", ..." : "");
+	else if (r == -ENOENT)
+		rf_info("%s: not there yet", image);
+	else
+		rf_info("%s", err.msg);
+	rf_strv_clear(&diffs);
+	return r != RF_STATUS_UP_TO_DATE;
+}
+
+int rf_build_kernel(const struct rf_opts *o, int lock_secs, char **image, bool *up_to_date,
+		    struct rf_err *err)
+{
+	int r = o->if_stale ? rf_status_image(o, image, err) : 0;
+
+	*up_to_date = false;
+	if (r >= 0 && o->if_stale && !needs_build(o, *image)) {
+		*up_to_date = true;
+		return 0;
+	}
+	if (o->if_stale) {
+		free(*image);
+		*image = NULL;
+	}
+	return r < 0 ? r : build(o, lock_secs, image, err);
+}
+
 int rf_cmd_build(int argc, char **argv)
 {
 	struct rf_opts o = { 0 };
 	struct rf_err err = { "" };
-	int lock_secs = 0, r = rf_opts_parse(&o, argc, argv, RF_OPT_SELECTION | RF_OPT_BUILD, &err);
-	bool usage;
+	int lock_secs = 0, r = rf_opts_parse(&o, argc, argv,
+					     RF_OPT_SELECTION | RF_OPT_BUILD | RF_OPT_REGEN, &err);
+	char *image = NULL;
+	bool usage, fresh;
 
 	if (r >= 0 && !o.help)
 		r = lock_timeout(o.lock_timeout, &lock_secs, &err);
+	if (r >= 0 && o.parallel && !o.regenerate_all)
+		r = rf_fail(&err, -EINVAL, "--parallel goes with --regenerate-all");
 	usage = r < 0;
 
 	if (r >= 0 && o.help) {
@@ -351,11 +359,14 @@ int rf_cmd_build(int argc, char **argv)
 		fputs(help_tail, stdout);
 	} else {
 		rf_opts_apply_verbosity(&o);
-		if (r >= 0)
-			r = build(&o, lock_secs, &err);
+		if (r >= 0 && o.regenerate_all)
+			r = rf_build_all(&o, lock_secs, &err);
+		else if (r >= 0)
+			r = rf_build_kernel(&o, lock_secs, &image, &fresh, &err);
 		if (r < 0)
 			rf_error("%s", err.msg);
 	}
+	free(image);
 	rf_opts_free(&o);
-	return r < 0 ? (usage ? 2 : 1) : 0;
+	return r < 0 ? (usage ? 2 : 1) : r;
 }

@@ -23,6 +23,8 @@ static const char usage[] =
 	"                      list the contents of an image\n"
 	"  bundles [SELECTION]\n"
 	"                      which bundles (lvm, crypt, mdraid) an image would hold, and why\n"
+	"  status [SELECTION] [IMAGE]\n"
+	"                      is an image still what a build would make now? (exit 0, 1, 2)\n"
 	"  sign  [--hash ALGO] --key KEY --cert CERT [-f] MODULE...\n"
 	"                      sign module files as the kernel's scripts/sign-file does\n"
 	"\n"
@@ -37,6 +39,7 @@ static const struct {
 	{ "ls", rf_cmd_ls },
 	{ "bundles", rf_cmd_bundles },
 	{ "sign", rf_cmd_sign },
+	{ "status", rf_cmd_status },
 };
 
 /* The exit status: the command's, or 1 when its output could not be written. */
@@ -70,6 +73,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return finish(commands[i].run(argc - 1, argv + 1));
-	rf_error("unknown command '%s' (commands: build, deps, ls, bundles, sign; see `ramforge --help`)", argv[1]);
+	rf_error("unknown command '%s' (commands: build, deps, ls, bundles, sign, status; see `ramforge --help`)", argv[1]);
 	return 2;
 }

@@ -14,6 +14,7 @@ enum {
 	O_GENERIC, O_HOSTONLY, O_HOST_ROOT, O_DRIVERS, O_LOCK_TIMEOUT, O_ADD_BUNDLES, O_OMIT_BUNDLES,
 	O_BINARIES, O_SIGNATURES, O_REQUIRE_SIGNED, O_TRUSTED_CERT, O_SIGN_KEY, O_SIGN_CERT,
 	O_NO_FIRMWARE, O_EARLY_UCODE, O_NO_EARLY_UCODE, O_HASH, O_KEY, O_CERT,
+	O_IF_STALE, O_REGEN_ALL, O_PARALLEL,
 };
 
 struct opt_def {
@@ -49,6 +50,9 @@ static const struct opt_def defs[] = {
 	{ { "compress", required_argument, NULL, O_COMPRESS }, RF_OPT_BUILD },
 	{ { "init", required_argument, NULL, O_INIT }, RF_OPT_BUILD },
 	{ { "lock-timeout", required_argument, NULL, O_LOCK_TIMEOUT }, RF_OPT_BUILD },
+	{ { "if-stale", no_argument, NULL, O_IF_STALE }, RF_OPT_REGEN },
+	{ { "regenerate-all", no_argument, NULL, O_REGEN_ALL }, RF_OPT_REGEN },
+	{ { "parallel", required_argument, NULL, O_PARALLEL }, RF_OPT_REGEN },
 	{ { "explain", no_argument, NULL, O_EXPLAIN }, RF_OPT_EXPLAIN },
 	{ { "modules", no_argument, NULL, O_MODULES }, RF_OPT_LS },
 	{ { "binaries", no_argument, NULL, O_BINARIES }, RF_OPT_LS },
@@ -98,6 +102,9 @@ static int apply(struct rf_opts *o, int c, const char *arg)
 	case O_HASH: o->hash = arg; return 0;
 	case O_KEY: o->key = arg; return 0;
 	case O_CERT: o->cert = arg; return 0;
+	case O_IF_STALE: o->if_stale = true; return 0;
+	case O_REGEN_ALL: o->regenerate_all = true; return 0;
+	case O_PARALLEL: o->parallel = arg; return 0;
 	case 'v': o->verbose++; return 0;
 	case 'q': o->quiet = true; return 0;
 	case 'h': o->help = true; return 0;

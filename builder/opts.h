@@ -17,6 +17,7 @@ enum {
 	RF_OPT_EXPLAIN = 1 << 2,   /* --explain */
 	RF_OPT_LS = 1 << 3,        /* --modules --binaries --signatures */
 	RF_OPT_SIGN = 1 << 4,      /* sign: --hash --key --cert -f */
+	RF_OPT_REGEN = 1 << 5,     /* build: --if-stale --regenerate-all --parallel */
 };
 
 struct rf_opts {
@@ -39,6 +40,9 @@ struct rf_opts {
 	const char *compress;
 	const char *init;          /* --init PATH: the ramforge-init binary to put in the image */
 	const char *lock_timeout;  /* --lock-timeout SECS, as given (build checks it) */
+	bool if_stale;             /* --if-stale: build only when `status` says stale */
+	bool regenerate_all;       /* --regenerate-all: every kernel of the sysroot */
+	const char *parallel;      /* --parallel N, as given (build checks it) */
 	struct rf_strv args;       /* positional arguments */
 	bool help;
 };

@@ -173,6 +173,22 @@ static bool is_missing(int r)
 	return r == -ENOENT || r == -ENOTDIR;
 }
 
+static rf_input_observer observer;
+static void *observer_data;
+
+void rf_input_observe(rf_input_observer fn, void *data)
+{
+	observer = fn;
+	observer_data = data;
+}
+
+static void tell(enum rf_input_seen what, const char *root, const char *path,
+		 const char *const *suffixes)
+{
+	if (observer)
+		observer(observer_data, what, root, path, suffixes);
+}
+
 int rf_input_open(const char *root, const char *path, const char *display, unsigned flags,
 		  struct rf_err *err)
 {
@@ -181,8 +197,10 @@ int rf_input_open(const char *root, const char *path, const char *display, unsig
 
 	if (!display)
 		display = path;
-	if (fd < 0 && is_missing(fd) && (flags & RF_INPUT_OPTIONAL))
+	if (fd < 0 && is_missing(fd) && (flags & RF_INPUT_OPTIONAL)) {
+		tell(RF_INPUT_SEEN_ABSENT, root, path, NULL);
 		return -ENOENT;
+	}
 	if (fd < 0)
 		return rf_fail(err, fd, "cannot read %s: %s", display, strerror(-fd));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -191,6 +209,7 @@ int rf_input_open(const char *root, const char *path, const char *display, unsig
 		close(fd);
 		return rf_fail(err, e, "%s: not a regular file%s", display, e == -EISDIR ? " (a directory)" : "");
 	}
+	tell(RF_INPUT_SEEN_FILE, root, path, NULL);
 	return fd;
 }
 
@@ -384,8 +403,10 @@ int rf_input_list_conf(const char *root, const char *const *dirs, const char *co
 	struct rf_strmap seen = { 0 };
 	int r = 0;
 
-	for (; r >= 0 && *dirs; dirs++)
+	for (; r >= 0 && *dirs; dirs++) {
+		tell(RF_INPUT_SEEN_DIR, root, *dirs, suffixes);
 		r = list_dir(root, *dirs, suffixes, &seen, out, err);
+	}
 	rf_strmap_clear(&seen);
 	if (r < 0) {
 		rf_input_list_free(out);

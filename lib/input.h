@@ -40,6 +40,16 @@ int rf_input_read_fd(int fd, const char *display, size_t max, char **text, size_
 int rf_input_read(const char *root, const char *path, const char *display, size_t max,
 		  unsigned flags, char **text, size_t *len, struct rf_err *err);
 
+/* What a build read, for its input record (record.h): while an observer is set, it is told of
+ * every file rf_input_open opens (RF_INPUT_SEEN_FILE) or finds missing with RF_INPUT_OPTIONAL
+ * (RF_INPUT_SEEN_ABSENT), and of every directory rf_input_list_conf lists (RF_INPUT_SEEN_DIR,
+ * with the suffixes), with the root it was read in (NULL: path as given). One observer per
+ * process; NULL ends it. The observer must not fail (it keeps its own errors). */
+enum rf_input_seen { RF_INPUT_SEEN_FILE, RF_INPUT_SEEN_ABSENT, RF_INPUT_SEEN_DIR };
+typedef void (*rf_input_observer)(void *data, enum rf_input_seen what, const char *root,
+				  const char *path, const char *const *suffixes);
+void rf_input_observe(rf_input_observer fn, void *data);
+
 /* The fallback of the resolution inside a root: open PATH under the directory rootfd, one
  * component at a time with O_NOFOLLOW, each symlink resolved relative to rootfd (".." stops
  * at it), at most 40 links (-ELOOP). flags as for openat. Returns the fd or -errno. */
