@@ -157,6 +157,8 @@ install: all
 	install -D -m 0755 hooks/postinst.d-ramforge $(DESTDIR)/etc/kernel/postinst.d/ramforge
 	install -D -m 0755 hooks/postrm.d-ramforge $(DESTDIR)/etc/kernel/postrm.d/ramforge
 	install -D -m 0755 hooks/50-ramforge.install $(DESTDIR)/usr/lib/kernel/install.d/50-ramforge.install
+	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/doc/ramforge/examples/systemd \
+		examples/systemd/ramforge-regenerate.path examples/systemd/ramforge-regenerate.service
 
 format:
 	clang-format -i lib/*.[ch] common/*.[ch] builder/*.[ch] init/*.[ch] tests/unit/*.[ch]

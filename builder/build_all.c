@@ -67,8 +67,10 @@ static int find_kernels(const char *sysroot, struct rf_strv *out, struct rf_err 
 
 	if (!mods || !boot)
 		r = rf_fail(err, -ENOMEM, "%s", strerror(ENOMEM));
-	else if (!d)
+	else if (!d && errno != ENOENT)
 		r = rf_fail(err, -errno, "%s: %s", mods, strerror(errno));
+	else if (!d)
+		rf_warn("%s: no such directory: no image built", mods);
 	while (r >= 0 && d && (de = readdir(d))) {
 		char dep[NAME_MAX + 16], kernel[NAME_MAX + 16];
 
@@ -81,9 +83,9 @@ static int find_kernels(const char *sysroot, struct rf_strv *out, struct rf_err 
 	}
 	if (r == -ENOMEM)
 		rf_fail(err, r, "%s", strerror(ENOMEM));
-	if (r >= 0 && !out->n)
-		r = rf_fail(err, -ENOENT, "%s: no kernel with modules.dep there and a "
-			    "boot/vmlinuz-KVER", mods);
+	if (r >= 0 && !out->n) /* a chroot without kernels yet: nothing to do */
+		rf_warn("%s: no kernel with modules.dep there and a boot/vmlinuz-KVER: no image built",
+			mods);
 	if (r >= 0)
 		qsort(out->v, out->n, sizeof(*out->v), cmp_str);
 	if (d)

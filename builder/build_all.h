@@ -19,6 +19,6 @@ int rf_build_kernel(const struct rf_opts *o, int lock_secs, char **image, bool *
  * SYSROOT/boot/vmlinuz-KVER, each built by rf_build_kernel in a process of its own, at most
  * --parallel N at a time (default: the number of CPUs); one line per kernel on stdout in
  * KVER order ("KVER: wrote IMAGE", "KVER: up to date", "KVER: error: why") once all are done.
- * Returns the exit status: 0 when every one worked, 1 when any failed; -errno (usage errors,
- * no kernel found) with err. */
+ * Returns the exit status: 0 when every one worked (or there is no kernel: a warning), 1 when
+ * any failed; -errno (usage errors) with err. */
 int rf_build_all(const struct rf_opts *o, int lock_secs, struct rf_err *err);

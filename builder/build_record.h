@@ -11,7 +11,9 @@
 #include "recorder.h"
 
 /* The shaping options of o into out: not -k, --kmoddir, --sysroot (the kernel, the tree and
- * the files are recorded by content), nor -f, --no-backup, --lock-timeout, -v, -q. -ENOMEM. */
+ * the files are recorded by content), nor --compress (the image tells its compression
+ * itself, and the record stays the same in every compression), nor -f, --no-backup,
+ * --lock-timeout, -v, -q. -ENOMEM. */
 int rf_build_options(const struct rf_opts *o, struct rf_strv *out);
 
 /* Make the record (rc stops observing) and add it to m at RF_RECORD_PATH. */

@@ -273,6 +273,11 @@ static int build(const struct rf_opts *o, int lock_secs, char **built, struct rf
 	if (r < 0)
 		goto out;
 	rf_manifest_sort(&m);
+	r = rf_manifest_move_first(&m, RF_RECORD_PATH); /* status reads it without unpacking */
+	if (r < 0) {
+		rf_fail(err, r, "%s", strerror(-r));
+		goto out;
+	}
 	rf_info("manifest: %zu entries, %.1f MiB in %.1f ms", m.n,
 		(double)manifest_bytes(&m) / (1 << 20), (rf_now() - t0) * 1000);
 	if (a.compress == RF_COMPRESS_ZSTD && a.level < 0 && manifest_bytes(&m) < RF_ZSTD_SMALL_INPUT)

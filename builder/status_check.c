@@ -7,6 +7,7 @@
 #include <sys/utsname.h>
 
 #include "build_record.h"
+#include "compress.h"
 #include "conf.h"
 #include "image_path.h"
 #include "record_image.h"
@@ -54,14 +55,44 @@ int rf_status_image(const struct rf_opts *o, char **image, struct rf_err *err)
 	return r;
 }
 
+/* The image's compression against --compress, else compress= of ramforge.conf, compared as an
+ * option: "compress=NAME" of the image into rec's options, of now into opts. */
+static int compress_options(const struct rf_opts *o, enum rf_inspect_compress have,
+			    struct rf_record *rec, struct rf_strv *opts, struct rf_err *err)
+{
+	static const enum rf_inspect_compress as_read[] = {
+		[RF_COMPRESS_ZSTD] = RF_INSPECT_ZSTD, [RF_COMPRESS_GZIP] = RF_INSPECT_GZIP,
+		[RF_COMPRESS_XZ] = RF_INSPECT_XZ,     [RF_COMPRESS_LZ4] = RF_INSPECT_LZ4_LEGACY,
+		[RF_COMPRESS_NONE] = RF_INSPECT_NONE,
+	};
+	struct rf_conf conf = { 0 };
+	enum rf_compress want;
+	int r = o->compress ? 0 : rf_conf_load(&conf, sysroot_of(o), err);
+	const char *name = o->compress ? o->compress : conf.compress;
+	char *was = NULL;
+
+	if (r >= 0 && rf_compress_parse(name, &want) < 0)
+		r = rf_fail(err, -EINVAL, "unknown compression '%s'", name);
+	if (r >= 0)
+		r = rf_strv_pushf(opts, "compress=%s", rf_inspect_compress_name(as_read[want]));
+	if (r >= 0) {
+		was = rf_strdupf("compress=%s", rf_inspect_compress_name(have));
+		r = was ? rf_record_add(rec, RF_REC_OPTION, was, NULL) : -ENOMEM;
+	}
+	free(was);
+	rf_conf_free(&conf);
+	return r;
+}
+
 int rf_status_check(const struct rf_opts *o, const char *image, struct rf_strv *diffs,
 		    struct rf_err *err)
 {
 	struct rf_record rec = { 0 };
 	struct rf_strv opts = { 0 };
 	const struct rf_record_line *k;
+	enum rf_inspect_compress have = RF_INSPECT_NONE;
 	char kver[256], *kmoddir = NULL;
-	int r = rf_record_read_image(image, &rec, err);
+	int r = rf_record_read_image(image, &rec, &have, err);
 
 	k = r >= 0 ? rf_record_find(&rec, RF_REC_KERNEL) : NULL;
 	if (r >= 0 && !o->kver && o->args.n && k)
@@ -74,6 +105,8 @@ int rf_status_check(const struct rf_opts *o, const char *image, struct rf_strv *
 		kmoddir = o->kmoddir ? strdup(o->kmoddir) : rf_strdupf("%s/lib/modules/%s", root, kver);
 		r = kmoddir ? rf_build_options(o, &opts) : -ENOMEM;
 	}
+	if (r >= 0)
+		r = compress_options(o, have, &rec, &opts, err);
 	if (r >= 0) {
 		struct rf_stale_now now = { .sysroot = sysroot_of(o), .kver = kver,
 					    .kmoddir = kmoddir, .version = RF_VERSION,
@@ -81,6 +114,7 @@ int rf_status_check(const struct rf_opts *o, const char *image, struct rf_strv *
 
 		r = rf_stale_check(&rec, &now, diffs, err);
 	}
+
 	if (r == -ENOMEM && !err->msg[0])
 		rf_fail(err, r, "status: %s", strerror(ENOMEM));
 	free(kmoddir);

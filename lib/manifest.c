@@ -498,6 +498,45 @@ void rf_manifest_sort(struct rf_manifest *m)
 		rf_strmap_put(&m->index, m->v[i].path, (void *)(uintptr_t)(i + 1));
 }
 
+int rf_manifest_move_first(struct rf_manifest *m, const char *path)
+{
+	size_t *first = calloc(m->n ? m->n : 1, sizeof(*first)), nfirst = 0, k = 0;
+	struct rf_entry *v = malloc((m->n ? m->n : 1) * sizeof(*v));
+	char *prefix = strdup(path), *slash = prefix;
+	bool *taken = calloc(m->n ? m->n : 1, sizeof(*taken));
+	int r = first && v && prefix && taken ? 0 : -ENOMEM;
+
+	/* each parent ("etc", "etc/ramforge"), then path itself, where they are entries */
+	while (r == 0 && slash) {
+		uintptr_t pos;
+
+		slash = strchr(slash, '/');
+		if (slash)
+			*slash = '\0';
+		pos = (uintptr_t)rf_strmap_get(&m->index, prefix);
+		if (pos && pos <= m->n && strcmp(m->v[pos - 1].path, prefix) == 0 && !taken[pos - 1])
+			first[nfirst++] = pos - 1, taken[pos - 1] = true;
+		if (slash)
+			*slash++ = '/';
+	}
+	if (r == 0 && (!nfirst || strcmp(m->v[first[nfirst - 1]].path, path) != 0))
+		nfirst = 0; /* path is no entry: nothing moves */
+	for (size_t i = 0; r == 0 && nfirst && i < nfirst; i++)
+		v[k++] = m->v[first[i]];
+	for (size_t i = 0; r == 0 && nfirst && i < m->n; i++)
+		if (!taken[i])
+			v[k++] = m->v[i];
+	if (r == 0 && nfirst) {
+		memcpy(m->v, v, m->n * sizeof(*v));
+		r = reindex(m);
+	}
+	free(first);
+	free(v);
+	free(prefix);
+	free(taken);
+	return r;
+}
+
 void rf_manifest_free(struct rf_manifest *m)
 {
 	for (size_t i = 0; i < m->n; i++)

@@ -77,5 +77,9 @@ const struct rf_entry *rf_manifest_get(const struct rf_manifest *m, const char *
 
 /* Sort entries by path (a directory before its contents) for reproducible archives. */
 void rf_manifest_sort(struct rf_manifest *m);
+/* Then move the entry at path and its parent directories to the front (parents first), the
+ * others keeping their order: a reader finds that entry without reading through the rest of
+ * the image (the input record, record.h). Nothing moves when path is not an entry. -ENOMEM. */
+int rf_manifest_move_first(struct rf_manifest *m, const char *path);
 
 void rf_manifest_free(struct rf_manifest *m);

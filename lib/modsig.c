@@ -23,6 +23,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "input.h"
 #include "log.h"
 
 #define MAGIC_LEN (sizeof(RF_MODSIG_MAGIC) - 1)
@@ -350,6 +351,7 @@ static int read_small_file(const char *file, const char *what, struct filebuf *o
 			       S_ISDIR(st.st_mode) ? strerror(EISDIR)
 						   : "not a regular file of at most 1 MiB");
 	}
+	rf_input_note(NULL, file); /* an input of the build: its digest (never its bytes) recorded */
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf) {
 		close(fd);

@@ -65,9 +65,17 @@ built() {
 @test "status: a config that appears where there was none (ramforge.conf.d, crypttab absent)" {
 	built
 	mkdir -p "$S/etc/ramforge.conf.d"
-	echo 'compress="xz"' > "$S/etc/ramforge.conf.d/10-xz.conf"
+	echo 'add_drivers+=" dia_top "' > "$S/etc/ramforge.conf.d/10-dia.conf"
 	status
-	[[ $status -eq 1 && $out == "added: etc/ramforge.conf.d/10-xz.conf" ]] || fail "$status: $out"
+	[[ $status -eq 1 && $out == "added: etc/ramforge.conf.d/10-dia.conf" ]] || fail "$status: $out"
+	echo 'compress="xz"' > "$S/etc/ramforge.conf.d/10-dia.conf"
+	built
+	status
+	[[ $status -eq 0 ]] || fail "$status: $out"
+	rm "$S/etc/ramforge.conf.d/10-dia.conf"
+	status # the config's compression is gzip again: the xz image is stale for both reasons
+	[[ $status -eq 1 && $out == "options changed: compress: xz -> gzip"$'\n'"removed: etc/ramforge.conf.d/10-dia.conf" ]] ||
+		fail "$status: $out"
 }
 
 @test "status: a module's new bytes, and a new module tree" {
@@ -89,7 +97,9 @@ built() {
 	[[ $status -eq 1 ]] || fail "status $status: $out"
 	[[ $out == "options changed: add-drivers: chain_a -> chain_a dia_top" ]] || fail "$out"
 	status --compress xz
-	[[ $out == "options changed: compress: (none) -> xz" ]] || fail "$out"
+	[[ $status -eq 1 && $out == "options changed: compress: gzip -> xz" ]] || fail "$out"
+	status --compress gzip
+	[[ $status -eq 0 ]] || fail "$out"
 }
 
 @test "status: the default image is build's, and IMAGE without -k takes the record's kernel" {
