@@ -270,6 +270,38 @@ void rf_modsig_free(struct rf_modsig *s)
 	memset(s, 0, sizeof(*s));
 }
 
+static char *dup_or_null(const char *s, bool *failed)
+{
+	char *d = s ? strdup(s) : NULL;
+
+	if (s && !d)
+		*failed = true;
+	return d;
+}
+
+int rf_modsig_copy(struct rf_modsig *dst, const struct rf_modsig *src)
+{
+	bool failed = false;
+
+	*dst = *src;
+	dst->signer = dup_or_null(src->signer, &failed);
+	dst->sig_key = dup_or_null(src->sig_key, &failed);
+	dst->hashalgo = dup_or_null(src->hashalgo, &failed);
+	dst->issuer_serial = NULL;
+	if (src->issuer_serial_len) {
+		dst->issuer_serial = malloc(src->issuer_serial_len);
+		if (dst->issuer_serial)
+			memcpy(dst->issuer_serial, src->issuer_serial, src->issuer_serial_len);
+		else
+			failed = true;
+	}
+	if (failed) {
+		rf_modsig_free(dst);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 bool rf_modsig_same_key(const struct rf_modsig *a, const struct rf_modsig *b)
 {
 	return a->state == RF_MODSIG_SIGNED && b->state == RF_MODSIG_SIGNED &&
