@@ -20,6 +20,8 @@
 #include "log.h"
 #include "opts.h"
 #include "select.h"
+#include "sigcheck.h"
+#include "signin.h"
 
 #include "libdir.h" /* RF_LIBDIR: $(PREFIX)/lib/ramforge, from the Makefile */
 
@@ -44,6 +46,9 @@ static const char help_tail[] =
 	"      --init PATH           the ramforge-init binary to use as /init\n"
 	"      --lock-timeout SECS   wait at most SECS for another build into IMAGE's directory\n"
 	"                            (default 60; 0: do not wait)\n"
+	"      --sign-key KEY        sign the unsigned modules outside the tree's kernel/ (extra/,\n"
+	"      --sign-cert CERT      updates/, dkms) with KEY and CERT as they are packed; the tree\n"
+	"                            is not changed (config sign_key=, sign_cert=)\n"
 	"  -v, --verbose             show each stage with its time; -q: errors only\n"
 	"  -h, --help                this text\n"
 	"\n"
@@ -265,12 +270,54 @@ static int bundles_out(const struct rf_select *s, struct rf_crypttab *ct, struct
 	return r < 0 ? r : rf_bundle_out_make(&s->bundles, ct, s->hostonly, &s->stack, bo, err);
 }
 
+/* Signatures: sign the out-of-tree modules when a key is given, then check what the image
+ * will hold against the policy (a module the kernel would refuse stops the build here). */
+static int signatures(const struct rf_opts *o, const struct rf_select *s,
+		      const struct rf_modset *set, struct rf_signin *in, struct rf_err *err)
+{
+	struct rf_sigpolicy_opts po = { .require = o->require_signed,
+		.conf_require = s->conf.require_signed, .sysroot = s->sysroot, .kver = s->kver,
+		.host_root = o->host_root, .certs = &o->trusted_certs,
+		.conf_certs = &s->conf.trusted_certs };
+	const char *key = o->sign_key ? o->sign_key : s->conf.sign_key;
+	const char *cert = o->sign_cert ? o->sign_cert : s->conf.sign_cert;
+	struct rf_sigpolicy pol = { 0 };
+	struct rf_sigcheck c = { 0 };
+	struct rf_signer *signer = NULL;
+	double t0 = rf_now();
+	int r = rf_sigpolicy_resolve(&pol, &po, err);
+
+	if (r >= 0 && !key != !cert)
+		r = rf_fail(err, -EINVAL, "signing modules needs both a key and its certificate "
+			    "(--sign-key/sign_key= and --sign-cert/sign_cert=); only the %s is given",
+			    key ? "key" : "certificate");
+	if (r >= 0 && key)
+		r = rf_signer_load(&signer, key, cert, pol.hash ? pol.hash : "sha256", err);
+	if (r >= 0 && signer)
+		r = rf_signin_run(set, signer, in, err);
+	if (r >= 0 && (pol.require || pol.warn))
+		r = rf_sigcheck_run(set, &pol, in, &c, err);
+	if (r >= 0)
+		r = rf_sigcheck_verdict(set, &c, &pol, err);
+	if (r >= 0)
+		rf_info("signatures: %s; %zu signed on the way in, %zu of %zu would not load, "
+			"in %.1f ms", pol.require ? "required" : "not required", in->n, c.nfail,
+			c.n, (rf_now() - t0) * 1000);
+	if (r >= 0)
+		rf_info("signature policy: %s", pol.why);
+	rf_sigcheck_free(&c);
+	rf_signer_free(signer);
+	rf_sigpolicy_free(&pol);
+	return r;
+}
+
 static int build(const struct rf_opts *o, int lock_secs, struct rf_err *err)
 {
 	struct rf_crypttab ct = { 0 };
 	struct rf_bundle_out bo = { 0 };
 	struct rf_select s = { 0 };
 	struct rf_modset set = { 0 };
+	struct rf_signin signin = { 0 };
 	struct rf_manifest m = { 0 };
 	struct rf_archive_opts a = { 0 };
 	struct rf_install_opts io = { 0 };
@@ -295,12 +342,17 @@ static int build(const struct rf_opts *o, int lock_secs, struct rf_err *err)
 	for (size_t i = 0; i < set.warnings.n; i++)
 		rf_warn("%s", set.warnings.v[i]);
 	rf_info("closure: %zu modules for %s in %.1f ms", set.n, set.kver, (rf_now() - t0) * 1000);
+	r = signatures(o, &s, &set, &signin, err);
+	if (r < 0)
+		goto out;
 	t0 = rf_now();
 	image = o->args.n ? strdup(o->args.v[0]) : default_image(&s);
 	init = find_init(o->init);
 	struct rf_image_inputs in = { .sysroot = s.sysroot, .init_path = init,
 				      .steps = bo.steps, .nsteps = bo.nsteps };
 	r = image && init ? rf_image_compose(&set, &in, &m, err) : -ENOMEM;
+	if (r >= 0) /* the modules signed on the way in: their new bytes */
+		r = rf_signin_add(&signin, &set, &m);
 	if (r >= 0) /* the bundles' programs with their libraries, configuration, key files */
 		r = rf_bundle_out_add_files(&bo, s.sysroot, &m, NULL, err);
 	if (r >= 0) /* ramforge.conf's install_items, with their libraries */
@@ -327,6 +379,7 @@ out:
 	free(image);
 	free(init);
 	rf_manifest_free(&m);
+	rf_signin_free(&signin);
 	rf_modset_free(&set);
 	rf_bundle_out_free(&bo);
 	rf_crypttab_free(&ct);

@@ -7,6 +7,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "closure.h"
+#include "log.h"
+#include "modsig.h"
+#include "sigcheck.h"
 #include "sigpolicy.h"
 #include "tap.h"
 
@@ -225,6 +229,221 @@ static void test_certs(void)
 	rf_conf_list_clear(&conf);
 }
 
+/* --- The findings: a module set made here, its files signed with keys made here --- */
+
+static char keydir[300];
+
+/* Key pairs a, b, c in keydir (DER certificates). */
+static bool make_keys(void)
+{
+	char cmd[1200];
+
+	snprintf(keydir, sizeof(keydir), "%s", fresh());
+	snprintf(cmd, sizeof(cmd), "cd %s && for k in a b c; do openssl req -x509 -new -nodes "
+		 "-newkey rsa:2048 -subj /CN=key-$k -days 2 -outform DER -out $k.der -keyout $k.priv "
+		 "2>/dev/null && chmod 600 $k.priv || exit 1; done", keydir);
+	return system(cmd) == 0;
+}
+
+/* Write the module DIR/rel: body, signed with key k ('a', 'b', 'c') unless k is 0. */
+static void put_module(const char *dir, const char *rel, const char *body, char k)
+{
+	char key[400], cert[400], path[700];
+	struct rf_signer *s = NULL;
+	struct rf_err err = { "" };
+	unsigned char *out = NULL;
+	size_t n = strlen(body);
+
+	put(dir, rel, "");
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	if (k) {
+		snprintf(key, sizeof(key), "%s/%c.priv", keydir, k);
+		snprintf(cert, sizeof(cert), "%s/%c.der", keydir, k);
+		if (rf_signer_load(&s, key, cert, "sha256", &err) < 0 ||
+		    rf_modsig_sign(s, (const unsigned char *)body, n, &out, &n, &err) < 0)
+			fprintf(stderr, "signing %s: %s\n", rel, err.msg);
+		rf_signer_free(s);
+	}
+	FILE *f = fopen(path, "w");
+	if (f) {
+		fwrite(out ? (const void *)out : body, 1, n, f);
+		fclose(f);
+	}
+	free(out);
+}
+
+/* Add module name at rel (NULL: builtin) to set, its signature parsed from the file. */
+static void add_module(struct rf_modset *set, const char *name, const char *rel)
+{
+	struct rf_module *m;
+	unsigned char buf[65536];
+	char path[700];
+	size_t n = 0;
+	FILE *f;
+
+	rf_grow(&set->mods, &set->cap, set->n, sizeof(set->mods[0]), 8);
+	m = &set->mods[set->n++];
+	*m = (struct rf_module){ .name = strdup(name), .path = rel ? strdup(rel) : NULL,
+				 .why = strdup("requested"), .builtin = !rel };
+	if (!rel)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", set->kmoddir, rel);
+	f = fopen(path, "r");
+	if (f) {
+		n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+	}
+	rf_modsig_parse(buf, n, &m->info.sig);
+}
+
+static const struct rf_sigstatus *status_of(const struct rf_modset *set,
+					    const struct rf_sigcheck *c, const char *name)
+{
+	long i = rf_modset_find(set, name);
+
+	return i >= 0 && (size_t)i < c->n ? &c->v[i] : NULL;
+}
+
+static struct rf_strv logged;
+
+static void collect(void *data, enum rf_log_level level, const char *msg)
+{
+	(void)data;
+	rf_strv_pushf(&logged, "%s%s", level == RF_LOG_WARN ? "warning: " : "", msg);
+}
+
+static void test_findings(void)
+{
+	struct rf_modset set = { 0 };
+	struct rf_sigpolicy p = { 0 };
+	struct rf_sigcheck c = { 0 };
+	struct rf_err err = { "" };
+	char certa[400], body[420];
+	struct rf_strv certs = { 0 };
+	const struct rf_sigstatus *st;
+	int r;
+
+	if (!make_keys()) {
+		TAP_CHECK(0, "openssl req could not make the test keys");
+		return;
+	}
+	set.kver = strdup(KVER);
+	set.kmoddir = strdup(fresh());
+	/* the tree's key is b: three of the four kernel/ modules */
+	put_module(set.kmoddir, "kernel/x.ko", "in-tree x", 'b');
+	put_module(set.kmoddir, "kernel/y.ko", "in-tree y", 'b');
+	put_module(set.kmoddir, "kernel/z.ko", "in-tree z", 'b');
+	put_module(set.kmoddir, "kernel/odd.ko", "in-tree but signed by c", 'c');
+	put_module(set.kmoddir, "extra/trusted.ko", "signed by a", 'a');
+	put_module(set.kmoddir, "extra/samekey.ko", "signed by b outside kernel/", 'b');
+	put_module(set.kmoddir, "extra/foreign.ko", "signed by c", 'c');
+	put_module(set.kmoddir, "extra/plain.ko", "no signature", 0);
+	put_module(set.kmoddir, "extra/tampered.ko", "signed by a, then changed", 'a');
+	put(set.kmoddir, "extra/broken.ko", "xx" RF_MODSIG_MAGIC);
+	char path[700];
+	snprintf(path, sizeof(path), "%s/extra/tampered.ko", set.kmoddir);
+	FILE *f = fopen(path, "r+");
+	if (f) {
+		fputc('S', f);
+		fclose(f);
+	}
+	add_module(&set, "x", "kernel/x.ko");
+	add_module(&set, "y", "kernel/y.ko");
+	add_module(&set, "z", "kernel/z.ko");
+	add_module(&set, "odd", "kernel/odd.ko");
+	add_module(&set, "trusted", "extra/trusted.ko");
+	add_module(&set, "samekey", "extra/samekey.ko");
+	add_module(&set, "foreign", "extra/foreign.ko");
+	add_module(&set, "plain", "extra/plain.ko");
+	add_module(&set, "tampered", "extra/tampered.ko");
+	add_module(&set, "broken", "extra/broken.ko");
+	add_module(&set, "built", NULL);
+
+	snprintf(certa, sizeof(certa), "%s/a.der", keydir);
+	rf_strv_push(&certs, certa);
+	struct rf_sigpolicy_opts o = { .require = "yes", .sysroot = set.kmoddir, .kver = KVER,
+				       .running_kver = "x", .certs = &certs };
+	r = rf_sigpolicy_resolve(&p, &o, &err);
+	TAP_CHECK(r == 0, "policy with a trusted certificate (%s)", err.msg);
+	r = rf_sigcheck_run(&set, &p, NULL, &c, &err);
+	TAP_CHECK(r == 0 && c.n == set.n, "the check runs over every module (%s)", err.msg);
+	st = status_of(&set, &c, "x");
+	TAP_CHECK(st && !st->problem && strcmp(st->trust, "in-tree") == 0,
+		  "a kernel/ module signed by the tree's key: in-tree");
+	st = status_of(&set, &c, "samekey");
+	TAP_CHECK(st && !st->problem && strcmp(st->trust, "in-tree") == 0,
+		  "a module outside kernel/ signed by the tree's key: in-tree");
+	st = status_of(&set, &c, "odd");
+	TAP_CHECK(st && st->problem && strstr(st->problem, "signed by 'key-c' (key ") &&
+		  strstr(st->problem, "), not a trusted key"),
+		  "a kernel/ module signed by another key: %s", st ? st->problem : "");
+	snprintf(body, sizeof(body), "cert:%s", certa);
+	st = status_of(&set, &c, "trusted");
+	TAP_CHECK(st && !st->problem && strcmp(st->trust, body) == 0,
+		  "signed by the trusted certificate's key and verified: %s", st ? st->trust : "");
+	st = status_of(&set, &c, "foreign");
+	TAP_CHECK(st && st->problem && strcmp(st->trust, "untrusted") == 0 &&
+		  strstr(st->problem, "signed by 'key-c'"), "a foreign key: %s", st ? st->problem : "");
+	st = status_of(&set, &c, "plain");
+	TAP_CHECK(st && st->problem && strcmp(st->problem, "unsigned") == 0 &&
+		  strcmp(st->trust, "unsigned") == 0, "no signature: unsigned");
+	st = status_of(&set, &c, "tampered");
+	TAP_CHECK(st && st->problem && strncmp(st->problem, "signature does not verify: ", 27) == 0 &&
+		  st->why && strcmp(st->trust, "untrusted") == 0,
+		  "a trusted key's signature over other bytes: %s", st ? st->problem : "");
+	st = status_of(&set, &c, "broken");
+	TAP_CHECK(st && st->problem && strncmp(st->problem, "malformed signature: ", 21) == 0 &&
+		  strcmp(st->trust, "malformed") == 0, "a malformed trailer: %s", st ? st->problem : "");
+	st = status_of(&set, &c, "built");
+	TAP_CHECK(st && !st->trust && !st->problem, "a builtin has nothing to check");
+	TAP_CHECK(c.nfail == 5, "5 modules would not load (%zu)", c.nfail);
+
+	/* the verdict: required, one line naming the first and counting the others */
+	r = rf_sigcheck_verdict(&set, &c, &p, &err);
+	char want[1000];
+	snprintf(want, sizeof(want), "module odd (%s/kernel/odd.ko): signed by 'key-c'", set.kmoddir);
+	TAP_CHECK(r == -EKEYREJECTED && strncmp(err.msg, want, strlen(want)) == 0,
+		  "required: refused, the first module named with its path: %s", err.msg);
+	TAP_CHECK(strstr(err.msg, "; and 4 more: foreign, plain, tampered, broken; signatures are "
+			 "required (--require-signed=yes)") != NULL, "the others counted and named");
+	TAP_CHECK(strchr(err.msg, '\n') == NULL, "one line");
+
+	/* off, the kernel checks signatures: warnings, one per module */
+	p.require = false;
+	p.warn = true;
+	rf_log_set_fn(collect, NULL);
+	r = rf_sigcheck_verdict(&set, &c, &p, &err);
+	rf_log_set_fn(NULL, NULL);
+	TAP_CHECK(r == 0 && logged.n == 5, "off with CONFIG_MODULE_SIG: 5 warnings (%zu)", logged.n);
+	TAP_CHECK(logged.n && strstr(logged.v[0], "warning: module odd (") &&
+		  strstr(logged.v[0], "a kernel that enforces signatures will not load it"),
+		  "a warning names the module and why: %s", logged.n ? logged.v[0] : "");
+	rf_strv_clear(&logged);
+	p.warn = false;
+	rf_log_set_fn(collect, NULL);
+	r = rf_sigcheck_verdict(&set, &c, &p, &err);
+	rf_log_set_fn(NULL, NULL);
+	TAP_CHECK(r == 0 && logged.n == 0, "off, the kernel does not check: quiet");
+	rf_sigcheck_free(&c);
+
+	/* many failing modules: the line stays within its size, the count exact */
+	for (int i = 0; i < 200; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "unsigned_module_with_a_long_name_%03d", i);
+		add_module(&set, name, "extra/plain.ko");
+	}
+	p.require = true;
+	r = rf_sigcheck_run(&set, &p, NULL, &c, &err);
+	r = r < 0 ? r : rf_sigcheck_verdict(&set, &c, &p, &err);
+	TAP_CHECK(r == -EKEYREJECTED && strstr(err.msg, "; and 204 more: foreign, plain,") &&
+		  strstr(err.msg, ", ...; signatures are required"),
+		  "205 failing: counted, the names cut with '...': %s", err.msg);
+	rf_sigcheck_free(&c);
+	rf_sigpolicy_free(&p);
+	rf_strv_clear(&certs);
+	rf_modset_free(&set);
+}
+
 int main(void)
 {
 	char cmd[300];
@@ -237,6 +456,7 @@ int main(void)
 	test_cmdline();
 	test_host();
 	test_certs();
+	test_findings();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cleanup of %s failed\n", tmp);
