@@ -299,10 +299,13 @@ static int signatures(const struct rf_opts *o, const struct rf_select *s,
 		r = rf_sigcheck_run(set, &pol, in, &c, err);
 	if (r >= 0)
 		r = rf_sigcheck_verdict(set, &c, &pol, err);
-	if (r >= 0)
+	if (r >= 0 && (pol.require || pol.warn))
 		rf_info("signatures: %s; %zu signed on the way in, %zu of %zu would not load, "
 			"in %.1f ms", pol.require ? "required" : "not required", in->n, c.nfail,
 			c.n, (rf_now() - t0) * 1000);
+	else if (r >= 0)
+		rf_info("signatures: not checked; %zu signed on the way in, in %.1f ms", in->n,
+			(rf_now() - t0) * 1000);
 	if (r >= 0)
 		rf_info("signature policy: %s", pol.why);
 	rf_sigcheck_free(&c);

@@ -8,10 +8,11 @@
 
 #include "log.h"
 #include "modbytes.h"
+#include "sigtrust.h"
 
 bool rf_signin_wants(const struct rf_module *m)
 {
-	return !m->builtin && m->path && strncmp(m->path, "kernel/", 7) != 0 &&
+	return !m->builtin && m->path && !rf_sigtrust_intree_path(m->path) &&
 	       m->info.sig.state == RF_MODSIG_UNSIGNED;
 }
 
@@ -31,7 +32,7 @@ static int sign_one(const struct rf_modset *set, const struct rf_module *m,
 					 &sm->packedlen, err);
 	if (r >= 0)
 		r = rf_modsig_parse(sm->plain, sm->plainlen, &sm->sig);
-	if (r < 0 && strncmp(err->msg, path, strlen(path)) != 0) {
+	if (r < 0 && path && strncmp(err->msg, path, strlen(path)) != 0) {
 		struct rf_err why = *err;
 		rf_fail(err, r, "signing module %s (%s): %s", m->name, path, why.msg);
 	}

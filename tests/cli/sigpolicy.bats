@@ -229,3 +229,11 @@ sig_line() { # NAME: its line of `ramforge ls --signatures IMG`
 	has_line "$out" "^rf_oot extra/rf_oot\.ko requested signer=\"ramforge test signing key\" sig_key=$key sig_hashalgo=sha256 trust=cert:$(re_escape "$RF_SIGN_CERT")$"
 	has_line "$out" '^rf_fwtest extra/rf_fwtest\.ko requested signer="" sig_key= sig_hashalgo= trust=unsigned$'
 }
+
+@test "signing into the image uses the target's CONFIG_MODULE_SIG_HASH" {
+	printf 'CONFIG_MODULE_SIG=y\nCONFIG_MODULE_SIG_HASH="sha512"\n' > "$S/boot/config-$K"
+	build --sign-key "$RF_SIGN_KEY" --sign-cert "$RF_SIGN_CERT"
+	[[ $status -eq 0 ]] || fail "build failed: $err"
+	line=$(sig_line rf_oot)
+	[[ $line == *"sig_hashalgo=sha512 trust=cert:$RF_SIGN_CERT"* ]] || fail "rf_oot in the image: $line"
+}
