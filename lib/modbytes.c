@@ -35,24 +35,34 @@ static int read_all(int fd, size_t size, unsigned char **out)
 	return 0;
 }
 
+/* The bytes of the regular file fd, decompressed as c. */
+static int load(int fd, enum rf_comp c, void **data, size_t *len)
+{
+	struct stat st;
+	int r;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	if (c != RF_COMP_NONE)
+		return rf_decompress_fd(fd, c, data, len);
+	r = read_all(fd, (size_t)st.st_size, (unsigned char **)data);
+	if (r >= 0)
+		*len = (size_t)st.st_size;
+	return r;
+}
+
 int rf_modbytes_read(const char *path, unsigned char **out, size_t *outlen, struct rf_err *err)
 {
 	enum rf_comp c = rf_comp_of(path);
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	struct stat st;
 	void *data = NULL;
 	int r;
 
 	if (fd < 0)
 		return rf_fail(err, -errno, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0)
-		r = -errno;
-	else if (!S_ISREG(st.st_mode))
-		r = -EINVAL;
-	else if (c == RF_COMP_NONE)
-		r = read_all(fd, (size_t)st.st_size, (unsigned char **)&data), *outlen = (size_t)st.st_size;
-	else
-		r = rf_decompress_fd(fd, c, &data, outlen);
+	r = load(fd, c, &data, outlen);
 	close(fd);
 	if (r == -EINVAL)
 		return rf_fail(err, r, "%s: not a regular file", path);
