@@ -213,7 +213,8 @@ int rf_modsig_parse(const unsigned char *p, size_t n, struct rf_modsig *out)
 
 	memset(out, 0, sizeof(*out));
 	out->content_len = n;
-	if (n < MAGIC_LEN || memcmp(p + n - MAGIC_LEN, RF_MODSIG_MAGIC, MAGIC_LEN) != 0)
+	/* module_sig_check: a marker only after more than the marker's own bytes */
+	if (n <= MAGIC_LEN || memcmp(p + n - MAGIC_LEN, RF_MODSIG_MAGIC, MAGIC_LEN) != 0)
 		return 0;
 	len = n - MAGIC_LEN;
 	if (len <= sizeof(ms))
