@@ -20,8 +20,7 @@
 #include "log.h"
 #include "opts.h"
 #include "select.h"
-#include "sigcheck.h"
-#include "signin.h"
+#include "build_sig.h"
 
 #include "libdir.h" /* RF_LIBDIR: $(PREFIX)/lib/ramforge, from the Makefile */
 
@@ -270,50 +269,6 @@ static int bundles_out(const struct rf_select *s, struct rf_crypttab *ct, struct
 	return r < 0 ? r : rf_bundle_out_make(&s->bundles, ct, s->hostonly, &s->stack, bo, err);
 }
 
-/* Signatures: sign the out-of-tree modules when a key is given, then check what the image
- * will hold against the policy (a module the kernel would refuse stops the build here). */
-static int signatures(const struct rf_opts *o, const struct rf_select *s,
-		      const struct rf_modset *set, struct rf_signin *in, struct rf_err *err)
-{
-	struct rf_sigpolicy_opts po = { .require = o->require_signed,
-		.conf_require = s->conf.require_signed, .sysroot = s->sysroot, .kver = s->kver,
-		.host_root = o->host_root, .certs = &o->trusted_certs,
-		.conf_certs = &s->conf.trusted_certs };
-	const char *key = o->sign_key ? o->sign_key : s->conf.sign_key;
-	const char *cert = o->sign_cert ? o->sign_cert : s->conf.sign_cert;
-	struct rf_sigpolicy pol = { 0 };
-	struct rf_sigcheck c = { 0 };
-	struct rf_signer *signer = NULL;
-	double t0 = rf_now();
-	int r = rf_sigpolicy_resolve(&pol, &po, err);
-
-	if (r >= 0 && !key != !cert)
-		r = rf_fail(err, -EINVAL, "signing modules needs both a key and its certificate "
-			    "(--sign-key/sign_key= and --sign-cert/sign_cert=); only the %s is given",
-			    key ? "key" : "certificate");
-	if (r >= 0 && key)
-		r = rf_signer_load(&signer, key, cert, pol.hash ? pol.hash : "sha256", err);
-	if (r >= 0 && signer)
-		r = rf_signin_run(set, signer, in, err);
-	if (r >= 0 && (pol.require || pol.warn))
-		r = rf_sigcheck_run(set, &pol, in, &c, err);
-	if (r >= 0)
-		r = rf_sigcheck_verdict(set, &c, &pol, err);
-	if (r >= 0 && (pol.require || pol.warn))
-		rf_info("signatures: %s; %zu signed on the way in, %zu of %zu would not load, "
-			"in %.1f ms", pol.require ? "required" : "not required", in->n, c.nfail,
-			c.n, (rf_now() - t0) * 1000);
-	else if (r >= 0)
-		rf_info("signatures: not checked; %zu signed on the way in, in %.1f ms", in->n,
-			(rf_now() - t0) * 1000);
-	if (r >= 0)
-		rf_info("signature policy: %s", pol.why);
-	rf_sigcheck_free(&c);
-	rf_signer_free(signer);
-	rf_sigpolicy_free(&pol);
-	return r;
-}
-
 static int build(const struct rf_opts *o, int lock_secs, struct rf_err *err)
 {
 	struct rf_crypttab ct = { 0 };
@@ -345,7 +300,7 @@ static int build(const struct rf_opts *o, int lock_secs, struct rf_err *err)
 	for (size_t i = 0; i < set.warnings.n; i++)
 		rf_warn("%s", set.warnings.v[i]);
 	rf_info("closure: %zu modules for %s in %.1f ms", set.n, set.kver, (rf_now() - t0) * 1000);
-	r = signatures(o, &s, &set, &signin, err);
+	r = rf_build_signatures(o, &s, &set, &signin, err);
 	if (r < 0)
 		goto out;
 	t0 = rf_now();
