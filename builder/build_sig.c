@@ -7,15 +7,20 @@
 #include "log.h"
 #include "sigcheck.h"
 
+struct rf_sigpolicy_opts rf_sigpolicy_opts_of(const struct rf_opts *o, const struct rf_select *s)
+{
+	return (struct rf_sigpolicy_opts){ .require = o->require_signed,
+		.conf_require = s->conf.require_signed, .sysroot = s->sysroot, .kver = s->kver,
+		.host_root = o->host_root, .certs = &o->trusted_certs,
+		.conf_certs = &s->conf.trusted_certs };
+}
+
 /* Signatures: sign the out-of-tree modules when a key is given, then check what the image
  * will hold against the policy (a module the kernel would refuse stops the build here). */
 int rf_build_signatures(const struct rf_opts *o, const struct rf_select *s,
 			const struct rf_modset *set, struct rf_signin *in, struct rf_err *err)
 {
-	struct rf_sigpolicy_opts po = { .require = o->require_signed,
-		.conf_require = s->conf.require_signed, .sysroot = s->sysroot, .kver = s->kver,
-		.host_root = o->host_root, .certs = &o->trusted_certs,
-		.conf_certs = &s->conf.trusted_certs };
+	struct rf_sigpolicy_opts po = rf_sigpolicy_opts_of(o, s);
 	const char *key = o->sign_key ? o->sign_key : s->conf.sign_key;
 	const char *cert = o->sign_cert ? o->sign_cert : s->conf.sign_cert;
 	struct rf_sigpolicy pol = { 0 };

@@ -11,7 +11,12 @@
 #include "closure.h"
 #include "opts.h"
 #include "select.h"
+#include "sigpolicy.h"
 #include "signin.h"
+
+/* The policy's inputs: --require-signed over require_signed=, --trusted-cert and trusted_certs,
+ * the selection's sysroot and kernel, --host-root (borrowed from o and s). */
+struct rf_sigpolicy_opts rf_sigpolicy_opts_of(const struct rf_opts *o, const struct rf_select *s);
 
 int rf_build_signatures(const struct rf_opts *o, const struct rf_select *s,
 			const struct rf_modset *set, struct rf_signin *in, struct rf_err *err);

@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "build_sig.h"
 #include "closure.h"
 #include "cmds.h"
 #include "log.h"
@@ -47,10 +48,7 @@ static const char help_tail[] =
 static int check_signatures(const struct rf_opts *o, const struct rf_select *s,
 			    const struct rf_modset *set, struct rf_sigcheck *c, struct rf_err *err)
 {
-	struct rf_sigpolicy_opts po = { .require = o->require_signed,
-		.conf_require = s->conf.require_signed, .sysroot = s->sysroot, .kver = s->kver,
-		.host_root = o->host_root, .certs = &o->trusted_certs,
-		.conf_certs = &s->conf.trusted_certs };
+	struct rf_sigpolicy_opts po = rf_sigpolicy_opts_of(o, s);
 	struct rf_sigpolicy pol = { 0 };
 	int r = rf_sigpolicy_resolve(&pol, &po, err);
 
