@@ -23,7 +23,7 @@ status() { rf status --sysroot "$S" -k "$K" -a chain_a "$@" "$IMG"; }
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
 built() {
-	build
+	build "$@"
 	[[ $status -eq 0 ]] || fail "build failed: $err"
 }
 
@@ -192,4 +192,24 @@ three_kernels() {
 	[[ $status -eq 2 && $err == *"--parallel goes with --regenerate-all"* ]] || fail "$status: $err"
 	rf build --regenerate-all --parallel 0 --sysroot "$S"
 	[[ $status -ne 0 && $err == *"--parallel '0' is not a number from 1 to 64"* ]] || fail "$err"
+}
+
+@test "status: the signing key and certificates are inputs, the key by its digest only" {
+	[[ -n ${RF_SIGN_KEY:-} && -n ${RF_SIGN_CERT2:-} ]] || skip "no signing key fixture (RF_SIGN_KEY)"
+	cp "$RF_SIGN_KEY" "$BATS_TEST_TMPDIR/k.priv"
+	cp "$RF_SIGN_CERT" "$BATS_TEST_TMPDIR/c.x509"
+	local sig=(--sign-key "$BATS_TEST_TMPDIR/k.priv" --sign-cert "$BATS_TEST_TMPDIR/c.x509"
+		--trusted-cert "$BATS_TEST_TMPDIR/c.x509")
+	built "${sig[@]}"
+	status "${sig[@]}"
+	[[ $status -eq 0 ]] || fail "$status: $out $err"
+	gzip -dc "$IMG" | cpio -i --to-stdout --quiet etc/ramforge/inputs > "$BATS_TEST_TMPDIR/rec"
+	grep -q "^file [0-9a-f]\{64\} $BATS_TEST_TMPDIR/k.priv$" "$BATS_TEST_TMPDIR/rec" || fail "no key line"
+	! grep -q "PRIVATE" "$BATS_TEST_TMPDIR/rec" || fail "key bytes in the record"
+	cp "$RF_SIGN_CERT2" "$BATS_TEST_TMPDIR/c.x509"
+	status "${sig[@]}"
+	[[ $status -eq 1 && $out == "changed: $BATS_TEST_TMPDIR/c.x509" ]] || fail "$status: $out"
+	status
+	[[ $status -eq 1 && $out == *"options changed: sign-key: $BATS_TEST_TMPDIR/k.priv -> (none)"* ]] ||
+		fail "$status: $out"
 }
