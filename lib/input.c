@@ -189,9 +189,10 @@ static void tell(enum rf_input_seen what, const char *root, const char *path,
 		observer(observer_data, what, root, path, suffixes);
 }
 
-void rf_input_note(const char *root, const char *path)
+void rf_input_note(const char *root, const char *path, enum rf_input_seen what)
 {
-	tell(RF_INPUT_SEEN_FILE, root, path, NULL);
+	if (what != RF_INPUT_SEEN_DIR)
+		tell(what, root, path, NULL);
 }
 
 int rf_input_open(const char *root, const char *path, const char *display, unsigned flags,

@@ -49,9 +49,10 @@ enum rf_input_seen { RF_INPUT_SEEN_FILE, RF_INPUT_SEEN_ABSENT, RF_INPUT_SEEN_DIR
 typedef void (*rf_input_observer)(void *data, enum rf_input_seen what, const char *root,
 				  const char *path, const char *const *suffixes);
 void rf_input_observe(rf_input_observer fn, void *data);
-/* Tell the observer of a file read by other means (OpenSSL's key and certificate files): as if
+/* Tell the observer of a file read by other means (OpenSSL's key and certificate files, module
+ * bytes), or looked for and not found (RF_INPUT_SEEN_ABSENT: a probe by stat), as if
  * rf_input_open had opened root/path. */
-void rf_input_note(const char *root, const char *path);
+void rf_input_note(const char *root, const char *path, enum rf_input_seen what);
 
 /* The fallback of the resolution inside a root: open PATH under the directory rootfd, one
  * component at a time with O_NOFOLLOW, each symlink resolved relative to rootfd (".." stops

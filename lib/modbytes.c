@@ -63,7 +63,7 @@ int rf_modbytes_read(const char *path, unsigned char **out, size_t *outlen, stru
 
 	if (fd < 0)
 		return rf_fail(err, -errno, "%s: %s", path, strerror(errno));
-	rf_input_note(NULL, path); /* an input of the build (input.h), signed or not on its way in */
+	rf_input_note(NULL, path, RF_INPUT_SEEN_FILE); /* an input of the build (input.h) */
 	r = load(fd, c, &data, outlen);
 	close(fd);
 	if (r == -EINVAL)

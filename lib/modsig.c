@@ -351,7 +351,7 @@ static int read_small_file(const char *file, const char *what, struct filebuf *o
 			       S_ISDIR(st.st_mode) ? strerror(EISDIR)
 						   : "not a regular file of at most 1 MiB");
 	}
-	rf_input_note(NULL, file); /* an input of the build: its digest (never its bytes) recorded */
+	rf_input_note(NULL, file, RF_INPUT_SEEN_FILE); /* an input: its digest, never its bytes */
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf) {
 		close(fd);

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* The input record against the state now: see staleness.h. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "recorder.h"
 #include "staleness.h"
@@ -104,17 +106,75 @@ static int path_line(struct rf_strv *lines, struct rf_strmap *told, const char *
 	return rf_strv_pushf(lines, "%s\t%s", path, what);
 }
 
-static int check_file(const struct rf_record_line *l, const char *sysroot, struct rf_strv *lines,
-		      struct rf_strmap *told, struct rf_err *err)
+/* The digests of the file lines, a few threads at a time: the files of a generic image are
+ * tens of MiB, the part of the check that takes time. */
+#define DIGEST_THREADS 4
+#define DIGEST_MIN_PER_THREAD 32
+
+struct digests {
+	const struct rf_record *rec;
+	const char *sysroot;
+	char (*hex)[RF_DIGEST_HEX + 1]; /* per line of rec */
+	int *res;                        /* per line: 0, or -errno of the digest */
+	size_t next;
+	pthread_mutex_t lock;
+};
+
+static void *digest_some(void *data)
+{
+	struct digests *d = data;
+
+	for (;;) {
+		struct rf_err err = { "" };
+		size_t i;
+
+		pthread_mutex_lock(&d->lock);
+		while (d->next < d->rec->n && d->rec->v[d->next].kind != RF_REC_FILE)
+			d->next++;
+		i = d->next++;
+		pthread_mutex_unlock(&d->lock);
+		if (i >= d->rec->n)
+			return NULL;
+		d->res[i] = rf_record_digest_path(d->sysroot, d->rec->v[i].path, d->hex[i], &err);
+	}
+}
+
+static int digest_files(struct digests *d)
+{
+	pthread_t t[DIGEST_THREADS];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t files = 0, n = 0;
+
+	for (size_t i = 0; i < d->rec->n; i++)
+		files += d->rec->v[i].kind == RF_REC_FILE;
+	d->hex = calloc(d->rec->n ? d->rec->n : 1, sizeof(*d->hex));
+	d->res = calloc(d->rec->n ? d->rec->n : 1, sizeof(*d->res));
+	if (!d->hex || !d->res || pthread_mutex_init(&d->lock, NULL) != 0)
+		return -ENOMEM;
+	/* this thread too: n more */
+	while (n + 1 < DIGEST_THREADS && (long)n + 1 < cpus && files > (n + 1) * DIGEST_MIN_PER_THREAD &&
+	       pthread_create(&t[n], NULL, digest_some, d) == 0)
+		n++;
+	digest_some(d);
+	while (n)
+		pthread_join(t[--n], NULL);
+	pthread_mutex_destroy(&d->lock);
+	return 0;
+}
+
+static int check_file(const struct rf_record_line *l, const struct digests *d, size_t i,
+		      struct rf_strv *lines, struct rf_strmap *told, struct rf_err *err)
 {
 	char hex[RF_DIGEST_HEX + 1];
-	int r = rf_record_digest_path(sysroot, l->path, hex, err);
+	int r = d->res[i];
 
+	if (r < 0 && r != -ENOENT) /* again, for the message */
+		r = rf_record_digest_path(d->sysroot, l->path, hex, err);
 	if (r == -ENOENT)
 		return path_line(lines, told, "removed", l->path);
 	if (r < 0)
 		return r;
-	return strcmp(hex, l->value) == 0 ? 0 : path_line(lines, told, "changed", l->path);
+	return strcmp(d->hex[i], l->value) == 0 ? 0 : path_line(lines, told, "changed", l->path);
 }
 
 static int check_absent(const struct rf_record_line *l, const char *sysroot,
@@ -160,7 +220,8 @@ static int check_paths(const struct rf_record *rec, const char *sysroot, struct 
 		       struct rf_err *err)
 {
 	struct rf_strmap entries = { 0 }, told = { 0 };
-	int r = 0;
+	struct digests d = { .rec = rec, .sysroot = sysroot };
+	int r = digest_files(&d);
 
 	for (size_t i = 0; r >= 0 && i < rec->n; i++)
 		if (rec->v[i].kind == RF_REC_ENTRY)
@@ -169,7 +230,7 @@ static int check_paths(const struct rf_record *rec, const char *sysroot, struct 
 		const struct rf_record_line *l = &rec->v[i];
 
 		if (l->kind == RF_REC_FILE)
-			r = check_file(l, sysroot, lines, &told, err);
+			r = check_file(l, &d, i, lines, &told, err);
 		else if (l->kind == RF_REC_ABSENT)
 			r = check_absent(l, sysroot, lines, &told, err);
 		else if (l->kind == RF_REC_DIR)
@@ -177,6 +238,8 @@ static int check_paths(const struct rf_record *rec, const char *sysroot, struct 
 	}
 	rf_strmap_clear(&entries);
 	rf_strmap_clear(&told);
+	free(d.hex);
+	free(d.res);
 	return r;
 }
 

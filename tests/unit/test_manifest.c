@@ -207,6 +207,33 @@ static void test_file_in(void)
 		TAP_CHECK(0, "cleaning up %s", top);
 }
 
+/* The input record first, after its parents; the rest in sorted order; lookups still work. */
+static void test_move_first(void)
+{
+	struct rf_manifest m = { 0 };
+	const char *want[] = { "etc", "etc/ramforge", "etc/ramforge/inputs", "bin", "bin/sh", "etc/a",
+			       "etc/ramforge/plan", "init", "lib" };
+	bool same = true;
+
+	rf_manifest_add_bytes(&m, "init", "x", 1, 0755);
+	rf_manifest_add_bytes(&m, "etc/ramforge/plan", "p", 1, 0644);
+	rf_manifest_add_bytes(&m, "bin/sh", "s", 1, 0755);
+	rf_manifest_add_bytes(&m, "etc/a", "a", 1, 0644);
+	rf_manifest_add_dir(&m, "lib", 0755);
+	rf_manifest_add_bytes(&m, "etc/ramforge/inputs", "r", 1, 0644);
+	rf_manifest_sort(&m);
+	TAP_CHECK(rf_manifest_move_first(&m, "etc/ramforge/inputs") == 0, "moved");
+	TAP_CHECK(m.n == sizeof(want) / sizeof(want[0]), "%zu entries", m.n);
+	for (size_t i = 0; i < m.n && i < sizeof(want) / sizeof(want[0]); i++)
+		same = same && strcmp(m.v[i].path, want[i]) == 0;
+	TAP_CHECK(same, "the record and its parents first, the rest sorted");
+	TAP_CHECK(rf_manifest_get(&m, "etc/a") && rf_manifest_get(&m, "etc/a")->data[0] == 'a',
+		  "lookups after the move");
+	TAP_CHECK(rf_manifest_move_first(&m, "etc/none") == 0 && strcmp(m.v[0].path, "etc") == 0,
+		  "a path that is no entry moves nothing");
+	rf_manifest_free(&m);
+}
+
 int main(void)
 {
 	test_parents_and_paths();
@@ -214,5 +241,6 @@ int main(void)
 	test_sort_many();
 	test_links();
 	test_file_in();
+	test_move_first();
 	return tap_done();
 }
