@@ -5,6 +5,7 @@
 
 #include "closure.h"
 #include "cmds.h"
+#include "firmware.h"
 #include "log.h"
 #include "opts.h"
 #include "select.h"
@@ -29,7 +30,10 @@ static const char help_tail[] =
 	"Output:\n"
 	"      --explain             one line per module: NAME PATH WHY (PATH is '(builtin)' for\n"
 	"                            built-in modules); then one line per module left out:\n"
-	"                            NAME - left out: RULE (with the rule's FILE:LINE)\n"
+	"                            NAME - left out: RULE (with the rule's FILE:LINE); then\n"
+	"                            one line per firmware file the image would hold:\n"
+	"                            firmware FILE SIZE WHO (SIZE: bytes, link:TARGET, or\n"
+	"                            missing; WHO: the module that asked for it)\n"
 	"  -q, --quiet               no warnings on stderr\n"
 	"  -v, --verbose             more detail on stderr (twice: libkmod's debug log)\n"
 	"  -h, --help                this text\n"
@@ -52,12 +56,27 @@ static void print_set(const struct rf_modset *set, bool explain)
 		printf("%s - left out: %s\n", set->excl[i].name, set->excl[i].why);
 }
 
+static void print_firmware(const struct rf_firmware *fw)
+{
+	for (size_t i = 0; i < fw->n; i++) {
+		const struct rf_fw_file *f = &fw->v[i];
+
+		if (f->missing)
+			printf("firmware %s missing %s\n", f->name, f->module);
+		else if (f->target)
+			printf("firmware %s link:%s %s\n", f->name, f->target, f->module);
+		else
+			printf("firmware %s %llu %s\n", f->name, (unsigned long long)f->size, f->module);
+	}
+}
+
 int rf_cmd_deps(int argc, char **argv)
 {
 	struct rf_opts o = { 0 };
 	struct rf_select s = { 0 };
 	struct rf_select_opts so;
 	struct rf_modset set = { 0 };
+	struct rf_firmware fw = { 0 };
 	struct rf_err err = { "" };
 	int r = rf_opts_parse(&o, argc, argv, RF_OPT_SELECTION | RF_OPT_EXPLAIN, &err);
 	bool usage = r < 0;
@@ -78,11 +97,16 @@ int rf_cmd_deps(int argc, char **argv)
 		rf_warn("%s", s.warnings.v[i]);
 	for (size_t i = 0; r >= 0 && i < set.warnings.n; i++)
 		rf_warn("%s", set.warnings.v[i]);
+	if (r >= 0 && o.explain && s.conf.firmware && !o.no_firmware)
+		r = rf_firmware_find(&fw, &set, s.sysroot, &s.conf.add_firmware, &err);
 	if (r >= 0)
 		print_set(&set, o.explain);
+	if (r >= 0)
+		print_firmware(&fw);
 	else
 		rf_error("%s", err.msg);
 out:
+	rf_firmware_free(&fw);
 	rf_modset_free(&set);
 	rf_select_free(&s);
 	rf_opts_free(&o);

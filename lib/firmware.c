@@ -306,11 +306,12 @@ static int missing(struct rf_firmware *fw, const char *who, const char *name, bo
 	struct rf_fw_file f = { .missing = true };
 
 	if (required)
-		return rf_fail(err, -ENOENT, "%s: firmware %s not found in %s/lib/firmware%s", who,
-			       name, shown_root(fw), fw->usr_dirs ? " or /usr/lib/firmware" : "");
-	rf_warn("module %s: firmware %s is not installed (not in %s/lib/firmware%s): possible "
-		"missing firmware", who, name, shown_root(fw),
-		fw->usr_dirs ? " or /usr/lib/firmware" : "");
+		return rf_fail(err, -ENOENT, "%s: firmware %s not found in %s/lib/firmware%s%s%s",
+			       who, name, shown_root(fw), fw->usr_dirs ? " or " : "",
+			       fw->usr_dirs ? shown_root(fw) : "", fw->usr_dirs ? "/usr/lib/firmware" : "");
+	rf_warn("module %s: firmware %s is not installed (not in %s/lib/firmware%s%s%s): possible "
+		"missing firmware", who, name, shown_root(fw), fw->usr_dirs ? " or " : "",
+		fw->usr_dirs ? shown_root(fw) : "", fw->usr_dirs ? "/usr/lib/firmware" : "");
 	f.name = strdup(name);
 	f.module = strdup(who);
 	if (!f.name || !f.module) {
@@ -390,13 +391,25 @@ int rf_firmware_want_builtin(struct rf_firmware *fw, const char *kmoddir, struct
 }
 
 int rf_firmware_collect(struct rf_firmware *fw, const struct rf_modset *set,
-			const struct rf_strv *add, struct rf_err *err)
+			const struct rf_conf_list *add, struct rf_err *err)
 {
 	int r = rf_firmware_want_builtin(fw, set->kmoddir, err);
 
-	for (size_t i = 0; r >= 0 && add && i < add->n; i++)
-		r = rf_firmware_want(fw, "add_firmware", add->v[i], true, err);
+	for (size_t i = 0; r >= 0 && add && i < add->n; i++) {
+		char *who = rf_strdupf("add_firmware (%s)", add->v[i].origin);
+
+		r = who ? rf_firmware_want(fw, who, add->v[i].word, true, err) : -ENOMEM;
+		free(who);
+	}
 	return r;
+}
+
+int rf_firmware_find(struct rf_firmware *fw, const struct rf_modset *set, const char *sysroot,
+		     const struct rf_conf_list *add, struct rf_err *err)
+{
+	int r = rf_firmware_init(fw, sysroot, set->kver, err);
+
+	return r < 0 ? r : rf_firmware_collect(fw, set, add, err);
 }
 
 int rf_firmware_add(const struct rf_firmware *fw, struct rf_manifest *m, struct rf_err *err)

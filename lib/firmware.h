@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "closure.h"
+#include "conf.h"
 #include "manifest.h"
 #include "strmap.h"
 #include "util.h"
@@ -70,10 +71,14 @@ int rf_firmware_want(struct rf_firmware *fw, const char *who, const char *name, 
  * modules.builtin.modinfo (a missing file: none). */
 int rf_firmware_want_builtin(struct rf_firmware *fw, const char *kmoddir, struct rf_err *err);
 
-/* Everything: the modules' firmware (in set order), the built-in drivers', then add (names,
- * required; may be NULL). */
+/* Everything: the modules' firmware (in set order), the built-in drivers', then add_firmware's
+ * names (required; add may be NULL; an error names the word's origin). */
 int rf_firmware_collect(struct rf_firmware *fw, const struct rf_modset *set,
-			const struct rf_strv *add, struct rf_err *err);
+			const struct rf_conf_list *add, struct rf_err *err);
+
+/* rf_firmware_init for set's kernel, then rf_firmware_collect. */
+int rf_firmware_find(struct rf_firmware *fw, const struct rf_modset *set, const char *sysroot,
+		     const struct rf_conf_list *add, struct rf_err *err);
 
 /* Put the found entries into m at lib/firmware/NAME. */
 int rf_firmware_add(const struct rf_firmware *fw, struct rf_manifest *m, struct rf_err *err);
