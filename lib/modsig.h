@@ -38,6 +38,8 @@ struct rf_modsig {
  * p[0..n), whatever the bytes. */
 int rf_modsig_parse(const unsigned char *p, size_t n, struct rf_modsig *out);
 void rf_modsig_free(struct rf_modsig *s);
+/* A copy of src (its strings and key duplicated) into *dst. 0 or -ENOMEM (dst then empty). */
+int rf_modsig_copy(struct rf_modsig *dst, const struct rf_modsig *src);
 
 /* Two signatures made with the same key (issuer and serial). */
 bool rf_modsig_same_key(const struct rf_modsig *a, const struct rf_modsig *b);
