@@ -275,16 +275,21 @@ static void tell_firmware(const struct rf_firmware *fw, bool on, const struct rf
 		rf_info("firmware: left out (--no-firmware or firmware=\"no\")");
 		return;
 	}
-	rf_info("firmware: %zu file%s, %llu bytes (%.1f MiB), %.1f%% of the image's %.1f MiB before "
-		"compression; %zu not installed", fw->n - fw->nmissing,
-		fw->n - fw->nmissing == 1 ? "" : "s", (unsigned long long)fw->bytes,
-		(double)fw->bytes / (1 << 20), all ? (double)fw->bytes * 100 / (double)all : 0.0,
-		(double)all / (1 << 20), fw->nmissing);
-	for (size_t i = 0; i < fw->n; i++)
-		if (!fw->v[i].missing)
-			rf_debug("firmware %s for %s: %llu bytes%s%s", fw->v[i].name, fw->v[i].module,
-				 (unsigned long long)fw->v[i].size, fw->v[i].target ? ", a link to " : "",
-				 fw->v[i].target ? fw->v[i].target : "");
+	size_t n = fw->n - fw->nmissing;
+
+	rf_info("firmware: %zu file%s, %llu bytes (%.1f MiB), %.1f%% of the image's %.1f MiB "
+		"before compression; %zu not installed", n, n == 1 ? "" : "s",
+		(unsigned long long)fw->bytes, (double)fw->bytes / (1 << 20),
+		all ? (double)fw->bytes * 100 / (double)all : 0.0, (double)all / (1 << 20),
+		fw->nmissing);
+	for (size_t i = 0; i < fw->n; i++) {
+		const struct rf_fw_file *f = &fw->v[i];
+
+		if (!f->missing)
+			rf_debug("firmware %s for %s: %llu bytes%s%s", f->name, f->module,
+				 (unsigned long long)f->size, f->target ? ", a link to " : "",
+				 f->target ? f->target : "");
+	}
 }
 
 static int build(const struct rf_opts *o, int lock_secs, struct rf_err *err)

@@ -66,7 +66,8 @@ static void print_firmware(const struct rf_firmware *fw)
 		else if (f->target)
 			printf("firmware %s link:%s %s\n", f->name, f->target, f->module);
 		else
-			printf("firmware %s %llu %s\n", f->name, (unsigned long long)f->size, f->module);
+			printf("firmware %s %llu %s\n", f->name, (unsigned long long)f->size,
+			       f->module);
 	}
 }
 

@@ -374,8 +374,8 @@ static void abandon_stuck(struct rf_loader *l)
 			continue;
 		r->abandoned = true;
 		l->nabandoned++;
-		rf_warn("%s: still loading after %.0f s (ramforge.load_timeout=%d): not waiting for "
-			"it any longer", l->plan->mods[i].name, now - r->started, l->stall);
+		rf_warn("%s: still loading after %.0f s (ramforge.load_timeout=%d): not waiting "
+			"for it any longer", l->plan->mods[i].name, now - r->started, l->stall);
 	}
 }
 

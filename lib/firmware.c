@@ -294,24 +294,26 @@ static int search_dirs(const struct rf_firmware *fw, char *dirs[8])
 	return n;
 }
 
-/* Where a missing file was looked for, for the message. */
-static const char *shown_root(const struct rf_firmware *fw)
+/* Where a missing file was looked for, for the message: "SYSROOT/lib/firmware or ...". */
+static void where(const struct rf_firmware *fw, char *buf, size_t size)
 {
-	return strcmp(fw->sysroot, "/") == 0 ? "" : fw->sysroot;
+	const char *root = strcmp(fw->sysroot, "/") == 0 ? "" : fw->sysroot;
+
+	snprintf(buf, size, "%s/lib/firmware%s%s%s", root, fw->usr_dirs ? " or " : "",
+		 fw->usr_dirs ? root : "", fw->usr_dirs ? "/usr/lib/firmware" : "");
 }
 
 static int missing(struct rf_firmware *fw, const char *who, const char *name, bool required,
 		   struct rf_err *err)
 {
 	struct rf_fw_file f = { .missing = true };
+	char dirs[2 * PATH_MAX];
 
+	where(fw, dirs, sizeof(dirs));
 	if (required)
-		return rf_fail(err, -ENOENT, "%s: firmware %s not found in %s/lib/firmware%s%s%s",
-			       who, name, shown_root(fw), fw->usr_dirs ? " or " : "",
-			       fw->usr_dirs ? shown_root(fw) : "", fw->usr_dirs ? "/usr/lib/firmware" : "");
-	rf_warn("module %s: firmware %s is not installed (not in %s/lib/firmware%s%s%s): possible "
-		"missing firmware", who, name, shown_root(fw), fw->usr_dirs ? " or " : "",
-		fw->usr_dirs ? shown_root(fw) : "", fw->usr_dirs ? "/usr/lib/firmware" : "");
+		return rf_fail(err, -ENOENT, "%s: firmware %s not found in %s", who, name, dirs);
+	rf_warn("module %s: firmware %s is not installed (not in %s): possible missing firmware",
+		who, name, dirs);
 	f.name = strdup(name);
 	f.module = strdup(who);
 	if (!f.name || !f.module) {
