@@ -81,8 +81,11 @@ static int pick_hash(const struct rf_opts *o, const char **hash, char **owned, s
 	r = rf_kconfig_get(file, "CONFIG_MODULE_SIG_HASH", owned, err);
 	if (r == 0)
 		rf_warn("%s has no CONFIG_MODULE_SIG_HASH: signing with sha256", file);
-	else if (r < 0)
-		r = rf_fail(err, r, "sign: the hash of kernel %s (or give --hash): %s", o->kver, err->msg);
+	else if (r < 0) {
+		struct rf_err why = *err;
+
+		r = rf_fail(err, r, "sign: the hash of kernel %s (or give --hash): %s", o->kver, why.msg);
+	}
 	else
 		*hash = *owned;
 	free(file);

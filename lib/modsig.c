@@ -512,8 +512,8 @@ out:
 	if (ok < 0)
 		return rf_fail(err, -ENOMEM, "verifying the signature: %s", strerror(ENOMEM));
 	if (ok != 1)
-		return rf_fail(err, -EKEYREJECTED, "signature does not match the module's contents "
-			       "(signed by %s's key)", c->file);
+		return rf_fail(err, -EKEYREJECTED, "signature by the key of %s does not match the "
+			       "module's contents", c->file);
 	*file = c->file;
 	return 0;
 }
@@ -554,9 +554,6 @@ static int load_key(struct rf_signer *s, const char *key, struct rf_err *err)
 
 	if (r < 0)
 		return r;
-	if (stat(key, &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)))
-		rf_warn("signing key %s is readable by %s (mode %04o): chmod 0600 it", key,
-			(st.st_mode & S_IROTH) ? "others" : "its group", (unsigned)(st.st_mode & 07777));
 	s->key = PEM_read_bio_PrivateKey(b, NULL, pin_cb, NULL);
 	if (!s->key) { /* DER: PKCS#8 or a traditional RSA/EC key */
 		n = BIO_get_mem_data(b, &data);
@@ -570,6 +567,9 @@ static int load_key(struct rf_signer *s, const char *key, struct rf_err *err)
 	if (!s->key)
 		return rf_fail(err, -EINVAL, "signing key %s: not a PEM or DER private key%s", key,
 			       getenv("KBUILD_SIGN_PIN") ? "" : " (an encrypted key needs KBUILD_SIGN_PIN)");
+	if (stat(key, &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)))
+		rf_warn("signing key %s is readable by %s (mode %04o): chmod 0600 it", key,
+			(st.st_mode & S_IROTH) ? "others" : "its group", (unsigned)(st.st_mode & 07777));
 	return 0;
 }
 
