@@ -395,8 +395,16 @@ int rf_firmware_want_builtin(struct rf_firmware *fw, const char *kmoddir, struct
 int rf_firmware_collect(struct rf_firmware *fw, const struct rf_modset *set,
 			const struct rf_conf_list *add, struct rf_err *err)
 {
-	int r = rf_firmware_want_builtin(fw, set->kmoddir, err);
+	int r = 0;
 
+	for (size_t i = 0; r >= 0 && i < set->n; i++) {
+		const struct rf_module *mod = &set->mods[i];
+
+		for (size_t k = 0; r >= 0 && k < mod->info.firmware.n; k++)
+			r = rf_firmware_want(fw, mod->name, mod->info.firmware.v[k], false, err);
+	}
+	if (r >= 0)
+		r = rf_firmware_want_builtin(fw, set->kmoddir, err);
 	for (size_t i = 0; r >= 0 && add && i < add->n; i++) {
 		char *who = rf_strdupf("add_firmware (%s)", add->v[i].origin);
 
