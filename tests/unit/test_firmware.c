@@ -100,10 +100,12 @@ static void test_order(void)
 	TAP_CHECK(rf_firmware_init(&fw, root, KVER, &err) == 0, "init: %s", err.msg);
 	TAP_CHECK(fw.usr_dirs, "lib is a directory: usr/lib/firmware is searched too");
 	for (const char *n = "a.bin\0b.bin\0c.bin\0d/e.bin\0u.bin\0p.bin\0"; *n; n += strlen(n) + 1)
-		TAP_CHECK(rf_firmware_want(&fw, "m", n, false, &err) == 0, "want %s: %s", n, err.msg);
+		TAP_CHECK(rf_firmware_want(&fw, "m", n, false, &err) == 0, "want %s: %s", n,
+			  err.msg);
 	TAP_CHECK(fw.n == 6 && fw.nmissing == 0, "six found (%zu, %zu missing)", fw.n, fw.nmissing);
 	f = entry(&fw, "a.bin");
-	TAP_STREQ(f ? f->source : NULL, "lib/firmware/updates/" KVER "/a.bin", "updates/KVER first");
+	TAP_STREQ(f ? f->source : NULL, "lib/firmware/updates/" KVER "/a.bin",
+		  "updates/KVER first");
 	f = entry(&fw, "b.bin");
 	TAP_STREQ(f ? f->source : NULL, "lib/firmware/updates/b.bin", "then updates");
 	f = entry(&fw, "c.bin");
@@ -216,9 +218,11 @@ static void test_links(void)
 	sh("ln -s t.bin.xz %s/lib/firmware/c/l.bin.xz", root);
 	rf_firmware_init(&fw, root, KVER, &err);
 	rf_log_set_fn(on_log, NULL);
-	for (const char *n = "vendor/alias.bin\0chain.bin\0out.bin\0abs.bin\0dangling.bin\0c/l.bin\0";
+	for (const char *n = "vendor/alias.bin\0chain.bin\0out.bin\0abs.bin\0dangling.bin\0"
+			     "c/l.bin\0";
 	     *n; n += strlen(n) + 1)
-		TAP_CHECK(rf_firmware_want(&fw, "m", n, false, &err) == 0, "want %s: %s", n, err.msg);
+		TAP_CHECK(rf_firmware_want(&fw, "m", n, false, &err) == 0, "want %s: %s", n,
+			  err.msg);
 	f = entry(&fw, "vendor/alias.bin");
 	TAP_STREQ(f ? f->target : NULL, "real.bin", "a link is kept with its target as written");
 	TAP_CHECK(entry(&fw, "vendor/real.bin") && entry(&fw, "vendor/real.bin")->by_link &&
@@ -266,7 +270,8 @@ static void test_missing(void)
 	TAP_CHECK(warnings.n == 1 && strstr(warnings.v[0], "module qla2xxx") &&
 			  strstr(warnings.v[0], "ql2500_fw.bin") &&
 			  strstr(warnings.v[0], "possible missing firmware"),
-		  "warned once, naming the module and the file: %s", warnings.n ? warnings.v[0] : "");
+		  "warned once, naming the module and the file: %s",
+		  warnings.n ? warnings.v[0] : "");
 	TAP_CHECK(fw.n == 1 && fw.nmissing == 1 && fw.v[0].missing, "one missing entry");
 	TAP_CHECK(rf_firmware_want(&fw, "add_firmware", "nope.bin", true, &err) == -ENOENT &&
 			  strstr(err.msg, "nope.bin") && strstr(err.msg, "add_firmware"),
@@ -320,6 +325,30 @@ static void test_builtin_and_manifest(void)
 	free(root);
 }
 
+/* The image's lib is a link to usr/lib (a merged /usr's programs came in): the firmware goes
+ * where the link leads, and is still found at lib/firmware. */
+static void test_image_merged_usr(void)
+{
+	struct rf_err err = { "" };
+	struct rf_firmware fw;
+	struct rf_manifest m = { 0 };
+	const struct rf_entry *e;
+	char *root = sysroot("image-usr", NULL);
+
+	put(root, "lib/firmware/v/a.bin", "a");
+	rf_firmware_init(&fw, root, KVER, &err);
+	rf_firmware_want(&fw, "m", "v/a.bin", false, &err);
+	TAP_CHECK(rf_manifest_add_dir(&m, "usr/lib", 0755) == 0 &&
+			  rf_manifest_add_symlink_merge(&m, "lib", "usr/lib", &err) == 0 &&
+			  rf_firmware_add(&fw, &m, &err) == 0,
+		  "added under lib -> usr/lib: %s", err.msg);
+	e = rf_manifest_get(&m, "lib/firmware/v/a.bin");
+	TAP_STREQ(e ? e->path : NULL, "usr/lib/firmware/v/a.bin", "stored at usr/lib/firmware");
+	rf_manifest_free(&m);
+	rf_firmware_free(&fw);
+	free(root);
+}
+
 int main(void)
 {
 	if (!mkdtemp(top))
@@ -330,6 +359,7 @@ int main(void)
 	test_links();
 	test_missing();
 	test_builtin_and_manifest();
+	test_image_merged_usr();
 	TAP_CHECK(!setup_failed, "fixtures made");
 	sh("rm -rf %s", top);
 	rf_strv_clear(&warnings);
