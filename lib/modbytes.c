@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -48,6 +49,8 @@ static int load(int fd, enum rf_comp c, void **data, size_t *len)
 		return -EINVAL;
 	if (c != RF_COMP_NONE)
 		return rf_decompress_fd(fd, c, data, len);
+	if ((uint64_t)st.st_size > RF_MODBYTES_MAX) /* the decompressor's limit too */
+		return -EFBIG;
 	r = read_all(fd, (size_t)st.st_size, (unsigned char **)data);
 	if (r >= 0)
 		*len = (size_t)st.st_size;
@@ -69,7 +72,10 @@ int rf_modbytes_read(const char *path, unsigned char **out, size_t *outlen, stru
 	if (r == -EINVAL)
 		return rf_fail(err, r, "%s: not a regular file", path);
 	if (r == -EBADMSG)
-		return rf_fail(err, r, "%s: does not decompress as %s", path, rf_comp_name(c));
+		return rf_fail(err, r, "%s: does not decompress as %s: corrupt or truncated data", path,
+			       rf_comp_name(c));
+	if (r == -EFBIG)
+		return rf_fail(err, r, "%s: larger than 1 GiB, not a module", path);
 	if (r < 0)
 		return rf_fail(err, r, "%s: %s", path, strerror(-r));
 	*out = data;

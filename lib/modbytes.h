@@ -9,9 +9,12 @@
  */
 #pragma once
 #include <stddef.h>
+#include <stdint.h>
 
 #include "decompress.h"
 #include "util.h"
+
+#define RF_MODBYTES_MAX ((uint64_t)1 << 30) /* -EFBIG past it, as the decompressor */
 
 int rf_modbytes_read(const char *path, unsigned char **out, size_t *outlen, struct rf_err *err);
 /* c RF_COMP_NONE: a copy. Deterministic: the same bytes give the same output. */

@@ -213,3 +213,27 @@ three_kernels() {
 	[[ $status -eq 1 && $out == *"options changed: sign-key: $BATS_TEST_TMPDIR/k.priv -> (none)"* ]] ||
 		fail "$status: $out"
 }
+
+@test "status: firmware the image holds, and one placed before it in the kernel's search order" {
+	need_fixture RF_FULL_ROOT RF_FULL_KVER
+	local fk=$RF_FULL_KVER f
+	mkdir -p "$S/lib/modules" "$S/lib/firmware"
+	ln -sfn "$RF_FULL_ROOT/lib/modules/$fk" "$S/lib/modules/$fk"
+	cp "$RF_FULL_ROOT/boot/config-$fk" "$S/boot/"
+	f=$(modinfo -b "$S" -k "$fk" -F firmware e100 | head -n 1)
+	[[ -n $f ]] || fail "e100 names no firmware"
+	mkdir -p "$(dirname "$S/lib/firmware/$f")"
+	echo one > "$S/lib/firmware/$f"
+	rf build -q -f --sysroot "$S" -k "$fk" --drivers e100 "$IMG"
+	[[ $status -eq 0 ]] || fail "$err"
+	rf status --sysroot "$S" -k "$fk" --drivers e100 "$IMG"
+	[[ $status -eq 0 ]] || fail "$status: $out"
+	echo two > "$S/lib/firmware/$f"
+	rf status --sysroot "$S" -k "$fk" --drivers e100 "$IMG"
+	[[ $status -eq 1 && $out == "changed: lib/firmware/$f" ]] || fail "$status: $out"
+	echo one > "$S/lib/firmware/$f"
+	mkdir -p "$(dirname "$S/lib/firmware/updates/$fk/$f")"
+	echo new > "$S/lib/firmware/updates/$fk/$f"
+	rf status --sysroot "$S" -k "$fk" --drivers e100 "$IMG"
+	[[ $status -eq 1 && $out == "added: lib/firmware/updates/$fk/$f" ]] || fail "$status: $out"
+}
