@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Benchmark `ramforge status` on the generic image of Debian's full kernel tree (warm cache:
-# every file the record names is digested again), median of RUNS (default 5), against its
-# limit measured in the same run: sha256sum of the same files. And `build --regenerate-all`
+# every file the record names is digested again), median of RUNS (default 5), beside
+# sha256sum(1) of the image's module files in the same run, for scale. And `build --regenerate-all`
 # over a sysroot with three kernels (links to the same tree under three versions) at
-# --parallel 1 against --parallel 2.
+# --parallel 1 against --parallel 2 (each build compresses with a thread per CPU already, and
+# holds the lock of /boot while it writes).
 # Usage: bench/status.sh [RAMFORGE]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,7 +39,7 @@ list=$work/files
 "$rf" deps -q --explain "${sel[@]}" | awk '$2 != "-" && $2 != "(builtin)" { print $2 }' |
 	sed "s,^,$kmoddir/," > "$list"
 echo "ramforge status:      $(median_ms "$rf" status "${sel[@]}" "$work/gen.img") ms (median of $runs)"
-echo "limit (sha256sum):    $(median_ms sh -c "xargs sha256sum < '$list'") ms ($(wc -l < "$list") module files)"
+echo "sha256sum of modules: $(median_ms sh -c "xargs sha256sum < '$list'") ms ($(wc -l < "$list") module files)"
 
 for k in a b c; do
 	ln -s "$kmoddir" "$work/sys/lib/modules/$kver-$k" 2> /dev/null ||
