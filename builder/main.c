@@ -23,6 +23,8 @@ static const char usage[] =
 	"                      list the contents of an image\n"
 	"  bundles [SELECTION]\n"
 	"                      which bundles (lvm, crypt, mdraid) an image would hold, and why\n"
+	"  build --regenerate-all [--parallel N] [--if-stale] [SELECTION] [-f]\n"
+	"                      every installed kernel's image, one line per kernel\n"
 	"  status [SELECTION] [IMAGE]\n"
 	"                      is an image still what a build would make now? (exit 0, 1, 2)\n"
 	"  sign  [--hash ALGO] --key KEY --cert CERT [-f] MODULE...\n"
