@@ -18,6 +18,7 @@
 #include "install.h"
 #include "items.h"
 #include "log.h"
+#include "microcode.h"
 #include "opts.h"
 #include "select.h"
 
@@ -42,6 +43,8 @@ static const char help_tail[] =
 	"      --no-backup           do not keep a backup of the replaced image\n"
 	"      --compress C          zstd (default), gzip, xz, lz4, none (config: compress=)\n"
 	"      --init PATH           the ramforge-init binary to use as /init\n"
+	"      --no-early-microcode  no CPU microcode ahead of the image (config: early_microcode=;\n"
+	"                            --early-microcode: put it in, the default)\n"
 	"      --lock-timeout SECS   wait at most SECS for another build into IMAGE's directory\n"
 	"                            (default 60; 0: do not wait)\n"
 	"  -v, --verbose             show each stage with its time; -q: errors only\n"
@@ -255,6 +258,38 @@ static void tell_installed(const char *image, const struct rf_install_report *re
 		rf_info("wrote %s", image);
 }
 
+/* The early microcode segment: early_microcode= or --[no-]early-microcode; in hostonly mode
+ * only the blobs of the build host's CPU (its /proc/cpuinfo, under --host-root). */
+static int early_microcode(const struct rf_opts *o, const struct rf_select *s,
+			   struct rf_manifest *early, struct rf_err *err)
+{
+	bool want = o->early_microcode >= 0 ? o->early_microcode : s->conf.early_microcode;
+	bool hostonly = o->hostonly >= 0 ? o->hostonly : strcmp(s->conf.hostonly, "yes") == 0;
+	struct rf_microcode_report rep;
+	char cpu[128] = "";
+	int r;
+
+	if (!want)
+		return 0;
+	r = rf_microcode_collect(s->sysroot, hostonly ? (o->host_root ? o->host_root : "/") : NULL,
+				 early, &rep, err);
+	if (r < 0)
+		return r;
+	if (rep.cpu_read)
+		snprintf(cpu, sizeof(cpu), " for this host's CPU (%s family %u model %u stepping %u)",
+			 rep.cpu.vendor_id, rep.cpu.family, rep.cpu.model, rep.cpu.stepping);
+	if (rep.bytes[0] + rep.bytes[1] == 0)
+		rf_info("early microcode: none%s", rep.cpu_read ? cpu :
+			" (no files in lib/firmware/intel-ucode or lib/firmware/amd-ucode)");
+	else
+		rf_info("early microcode%s: %llu bytes uncompressed (GenuineIntel.bin %llu from %zu "
+			"file%s, AuthenticAMD.bin %llu from %zu file%s)", cpu,
+			(unsigned long long)(rep.bytes[0] + rep.bytes[1]),
+			(unsigned long long)rep.bytes[0], rep.files[0], rep.files[0] == 1 ? "" : "s",
+			(unsigned long long)rep.bytes[1], rep.files[1], rep.files[1] == 1 ? "" : "s");
+	return 0;
+}
+
 /* The chosen bundles' steps and files; the crypt bundle reads the sysroot's crypttab. */
 static int bundles_out(const struct rf_select *s, struct rf_crypttab *ct, struct rf_bundle_out *bo,
 		       struct rf_err *err)
@@ -271,7 +306,7 @@ static int build(const struct rf_opts *o, int lock_secs, struct rf_err *err)
 	struct rf_bundle_out bo = { 0 };
 	struct rf_select s = { 0 };
 	struct rf_modset set = { 0 };
-	struct rf_manifest m = { 0 };
+	struct rf_manifest m = { 0 }, early = { 0 };
 	struct rf_archive_opts a = { 0 };
 	struct rf_install_opts io = { 0 };
 	struct rf_install_report rep;
@@ -288,6 +323,9 @@ static int build(const struct rf_opts *o, int lock_secs, struct rf_err *err)
 		r = rf_closure_resolve(&s.sel, &s.reqs, &set, err);
 	if (r >= 0)
 		r = bundles_out(&s, &ct, &bo, err);
+	if (r >= 0)
+		r = early_microcode(o, &s, &early, err);
+	a.early = &early;
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < s.warnings.n; i++)
@@ -316,7 +354,7 @@ static int build(const struct rf_opts *o, int lock_secs, struct rf_err *err)
 	io = (struct rf_install_opts){ .image = image, .force = o->force, .backup = !o->no_backup,
 				       .keep = s.conf.backups, .lock_timeout = lock_secs,
 				       /* zstd packs modules about 4:1; none packs nothing */
-				       .size_hint = manifest_bytes(&m) /
+				       .size_hint = manifest_bytes(&early) + manifest_bytes(&m) /
 						    (a.compress == RF_COMPRESS_NONE ? 1 : 4) };
 	r = write_image(&m, &a, &io, &rep, err);
 	if (r >= 0)
@@ -327,6 +365,7 @@ out:
 	free(image);
 	free(init);
 	rf_manifest_free(&m);
+	rf_manifest_free(&early);
 	rf_modset_free(&set);
 	rf_bundle_out_free(&bo);
 	rf_crypttab_free(&ct);

@@ -164,8 +164,9 @@ static int write_entries(struct archive *a, struct rf_zsink *z, const struct rf_
 	return r;
 }
 
-int64_t rf_archive_write(const struct rf_manifest *m, int fd, const struct rf_archive_opts *o,
-			 struct rf_err *err)
+/* One newc archive of m through the compressor o names. */
+static int64_t write_archive(const struct rf_manifest *m, int fd, const struct rf_archive_opts *o,
+			     struct rf_err *err)
 {
 	struct rf_zsink *z = NULL;
 	struct archive *a;
@@ -197,4 +198,18 @@ out:
 	archive_write_free(a);
 	rf_zsink_free(z);
 	return r;
+}
+
+int64_t rf_archive_write(const struct rf_manifest *m, int fd, const struct rf_archive_opts *o,
+			 struct rf_err *err)
+{
+	struct rf_archive_opts eo = { .compress = RF_COMPRESS_NONE, .level = -1, .mtime = o->mtime };
+	int64_t early = 0, main;
+
+	if (o->early && o->early->n)
+		early = write_archive(o->early, fd, &eo, err);
+	if (early < 0)
+		return early;
+	main = write_archive(m, fd, o, err);
+	return main < 0 ? main : early + main;
 }
