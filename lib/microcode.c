@@ -233,7 +233,7 @@ int rf_microcode_collect(const char *sysroot, const char *host_root, struct rf_m
 	memset(rep, 0, sizeof(*rep));
 	for (size_t i = 0; r >= 0 && i < 2; i++)
 		r = collect_one(sysroot, &sources[i], host_root, early, rep, i, err);
-	if (r >= 0)
+	if (r >= 0 && early->n) /* qsort wants a non-NULL array even for no entries */
 		rf_manifest_sort(early);
 	return r;
 }
