@@ -269,8 +269,11 @@ static int early_microcode(const struct rf_opts *o, const struct rf_select *s,
 	char cpu[128] = "";
 	int r;
 
-	if (!want)
+	if (!want) {
+		rf_info("early microcode: left out (%s)", o->early_microcode == 0 ?
+			"--no-early-microcode" : "early_microcode=\"no\"");
 		return 0;
+	}
 	r = rf_microcode_collect(s->sysroot, hostonly ? (o->host_root ? o->host_root : "/") : NULL,
 				 early, &rep, err);
 	if (r < 0)

@@ -217,11 +217,13 @@ kernel/x86/microcode/GenuineIntel.bin'
 
 @test "--no-early-microcode and early_microcode=\"no\" leave it out; --early-microcode overrides the config" {
 	ucode_files
-	build --no-early-microcode "$IMG"
+	build -v --no-early-microcode "$IMG"
 	[[ $(head -c 4 "$IMG" | od -An -tx1 | tr -d ' ') == 28b52ffd ]] || fail "--no-early-microcode: an early segment"
+	has_line "$err" '^ramforge: early microcode: left out \(--no-early-microcode\)$'
 	rfconf 'early_microcode="no"'
-	build "$IMG"
+	build -v "$IMG"
 	[[ $(head -c 4 "$IMG" | od -An -tx1 | tr -d ' ') == 28b52ffd ]] || fail "early_microcode=no: an early segment"
+	has_line "$err" '^ramforge: early microcode: left out \(early_microcode="no"\)$'
 	build --early-microcode "$IMG"
 	[[ $(early_paths "$IMG") == "$EARLY_PATHS" ]] || fail "--early-microcode over early_microcode=no"
 	rfconf 'early_microcode="yes"'
