@@ -5,11 +5,12 @@
  * Reproducible: entries in manifest order (call rf_manifest_sort first), uid/gid 0,
  * inode numbers assigned in order, one mtime for every entry.
  * Files are streamed from their source paths; nothing is staged on disk.
- * An early manifest (the CPU microcode, microcode.h) goes first as an archive of its own,
- * uncompressed: the kernel's early loaders look for it at the very start of the image, before
- * anything is unpacked. The main archive starts right after its TRAILER!!! entry (newc pads
- * every entry to 4 bytes, the alignment the kernel's unpacker wants between segments), as
- * dracut and the kernel's documentation (arch/x86/microcode.rst) concatenate them.
+ * An early manifest (the CPU microcode, microcode.h: directories and generated files only)
+ * goes first as a newc archive of its own, uncompressed: the kernel's early loaders look for
+ * it at the very start of the image, before anything is unpacked. Each file's data in it
+ * starts at a 16-byte boundary (its name padded with NULs), as Intel's loader wants. The main
+ * archive starts right after its TRAILER!!! entry, 4-byte aligned as the kernel's unpacker
+ * wants between segments, as dracut and the kernel's documentation concatenate them.
  * Errors: -errno with "what: why" in rf_err (the failing source path named).
  */
 #pragma once

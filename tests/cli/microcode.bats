@@ -43,10 +43,11 @@ build() { # ARGS... (after the selection)
 	[[ $status -eq 0 ]] || fail "build failed: $err"
 }
 
-# early_len IMAGE: where the uncompressed newc archive at the start of IMAGE ends (after its
-# TRAILER!!! entry and newc's 4-byte padding), by walking the headers; 0 when it does not
-# start with one.
-early_len() {
+# newc_walk IMAGE: walk the newc headers of the uncompressed archive at the start of IMAGE;
+# print "NAME DATA-OFFSET SIZE" per entry (the name up to its first NUL, as the kernel reads
+# it), then "end OFFSET": where the archive ends (after TRAILER!!! and newc's 4-byte padding);
+# only "end 0" when IMAGE does not start with one.
+newc_walk() {
 	python3 - "$1" <<-'EOF'
 		import sys
 		d = open(sys.argv[1], 'rb').read()
@@ -56,13 +57,19 @@ early_len() {
 		        h = d[o:o + 110]
 		        assert h[:6] == b'070701', 'bad newc header at %d' % o
 		        namesize, filesize = int(h[94:102], 16), int(h[54:62], 16)
-		        name = d[o + 110:o + 110 + namesize - 1]
+		        name = d[o + 110:o + 110 + namesize].split(b'\0')[0].decode()
 		        o = (o + 110 + namesize + 3) & ~3
+		        print(name, o, filesize)
 		        o = (o + filesize + 3) & ~3
-		        if name == b'TRAILER!!!':
+		        if name == 'TRAILER!!!':
 		            break
-		print(o)
+		print('end', o)
 	EOF
+}
+
+# early_len IMAGE: where the early archive ends (0: there is none).
+early_len() {
+	newc_walk "$1" | awk '$1 == "end" { print $2 }'
 }
 
 # early_paths IMAGE: the entries of the first archive of IMAGE (cpio stops at its trailer).
@@ -107,6 +114,39 @@ kernel/x86/microcode/GenuineIntel.bin'
 	has_line "$(main_paths "$IMG")" '^init$'
 	lacks_line "$(main_paths "$IMG")" '^kernel'
 	has_line "$err" "^ramforge: early microcode: 9356 bytes uncompressed \(GenuineIntel\.bin 6656 from 4 files, AuthenticAMD\.bin 2700 from 3 files\)$"
+}
+
+@test "each file's data in the early cpio starts at a 16-byte boundary, as Intel's loader wants" {
+	ucode_files
+	for extra in 0 1 2 3 5 13; do
+		# file sizes that move the next entry to every 4-byte offset modulo 16
+		blob "$A/microcode_amd.bin" $((700 + extra))
+		build "$IMG"
+		walk=$(newc_walk "$IMG")
+		for f in AuthenticAMD GenuineIntel; do
+			off=$(awk -v f="kernel/x86/microcode/$f.bin" '$1 == f { print $2 }' <<< "$walk")
+			[[ -n $off ]] && ((off % 16 == 0)) || fail "$f.bin's data at $off (AMD file +$extra):" "$walk"
+		done
+	done
+	# cpio and the kernel read the names up to their NUL: the files come out whole
+	early_unpack "$IMG" "$BATS_TEST_TMPDIR/x"
+	cat "$A/microcode_amd.bin" "$A/microcode_amd_fam17h.bin" "$A/microcode_amd_fam19h.bin" |
+		cmp - "$BATS_TEST_TMPDIR/x/kernel/x86/microcode/AuthenticAMD.bin"
+}
+
+@test "dracut's lsinitrd lists the early cpio and the main archive of a ramforge image" {
+	local lsinitrd base
+	read -r lsinitrd base < <("$RF_TOP/tests/fixtures/fetch-lsinitrd") ||
+		fail "cannot fetch dracut's lsinitrd"
+	ucode_files
+	build "$IMG"
+	listing=$(dracutbasedir=$base bash "$lsinitrd" "$IMG" 2>&1)
+	has_line "$listing" "^Early CPIO image$"
+	has_line "$listing" " kernel/x86/microcode/GenuineIntel\.bin$"
+	has_line "$listing" " init$"
+	lacks_line "$listing" "Corrupt|ERROR"
+	plan=$(dracutbasedir=$base bash "$lsinitrd" -f etc/ramforge/plan "$IMG" 2>&1)
+	has_line "$plan" "^kver $K$"
 }
 
 @test "ramforge ls shows both segments of a ramforge image and the entries of each" {
