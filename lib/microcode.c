@@ -14,16 +14,15 @@
  * The value is copied into out (at most len - 1 bytes), trailing blanks cut. */
 static const char *cpuinfo_field(const char *text, const char *key, char *out, size_t len)
 {
-	size_t klen = strlen(key);
+	size_t klen = strlen(key), n;
+	const char *next, *p, *end;
 
-	for (const char *line = text, *next; *line && *line != '\n'; line = next) {
+	for (const char *line = text; *line && *line != '\n'; line = next) {
 		next = strchrnul(line, '\n');
 		next += *next == '\n';
-		const char *p = line + klen, *end;
-		size_t n;
-
 		if (strncmp(line, key, klen) != 0)
 			continue;
+		p = line + klen;
 		while (*p == ' ' || *p == '\t')
 			p++;
 		if (*p != ':')
