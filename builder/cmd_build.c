@@ -258,15 +258,35 @@ static void tell_installed(const char *image, const struct rf_install_report *re
 		rf_info("wrote %s", image);
 }
 
-/* The early microcode segment: early_microcode= or --[no-]early-microcode; in hostonly mode
- * only the blobs of the build host's CPU (its /proc/cpuinfo, under --host-root). */
+/* -v: what went into the early microcode segment. */
+static void tell_microcode(const struct rf_microcode_report *rep)
+{
+	char cpu[128] = "";
+
+	if (rep->cpu_read)
+		snprintf(cpu, sizeof(cpu), " for this host's CPU (%s family %u model %u stepping %u)",
+			 rep->cpu.vendor_id, rep->cpu.family, rep->cpu.model, rep->cpu.stepping);
+	if (rep->bytes[0] + rep->bytes[1] == 0)
+		rf_info("early microcode: none%s", rep->cpu_read ? cpu :
+			" (no files in lib/firmware/intel-ucode or lib/firmware/amd-ucode)");
+	else
+		rf_info("early microcode%s: %llu bytes uncompressed (GenuineIntel.bin %llu from %zu "
+			"file%s, AuthenticAMD.bin %llu from %zu file%s)", cpu,
+			(unsigned long long)(rep->bytes[0] + rep->bytes[1]),
+			(unsigned long long)rep->bytes[0], rep->files[0], rep->files[0] == 1 ? "" : "s",
+			(unsigned long long)rep->bytes[1], rep->files[1], rep->files[1] == 1 ? "" : "s");
+}
+
+/* The early microcode segment: early_microcode= or --[no-]early-microcode, for the loaders
+ * the target kernel has; in hostonly mode only the blobs of the build host's CPU (its
+ * /proc/cpuinfo, under --host-root). */
 static int early_microcode(const struct rf_opts *o, const struct rf_select *s,
 			   struct rf_manifest *early, struct rf_err *err)
 {
 	bool want = o->early_microcode >= 0 ? o->early_microcode : s->conf.early_microcode;
 	bool hostonly = o->hostonly >= 0 ? o->hostonly : strcmp(s->conf.hostonly, "yes") == 0;
 	struct rf_microcode_report rep;
-	char cpu[128] = "";
+	bool loads[2];
 	int r;
 
 	if (!want) {
@@ -274,23 +294,22 @@ static int early_microcode(const struct rf_opts *o, const struct rf_select *s,
 			"--no-early-microcode" : "early_microcode=\"no\"");
 		return 0;
 	}
-	r = rf_microcode_collect(s->sysroot, hostonly ? (o->host_root ? o->host_root : "/") : NULL,
-				 early, &rep, err);
-	if (r < 0)
-		return r;
-	if (rep.cpu_read)
-		snprintf(cpu, sizeof(cpu), " for this host's CPU (%s family %u model %u stepping %u)",
-			 rep.cpu.vendor_id, rep.cpu.family, rep.cpu.model, rep.cpu.stepping);
-	if (rep.bytes[0] + rep.bytes[1] == 0)
-		rf_info("early microcode: none%s", rep.cpu_read ? cpu :
-			" (no files in lib/firmware/intel-ucode or lib/firmware/amd-ucode)");
-	else
-		rf_info("early microcode%s: %llu bytes uncompressed (GenuineIntel.bin %llu from %zu "
-			"file%s, AuthenticAMD.bin %llu from %zu file%s)", cpu,
-			(unsigned long long)(rep.bytes[0] + rep.bytes[1]),
-			(unsigned long long)rep.bytes[0], rep.files[0], rep.files[0] == 1 ? "" : "s",
-			(unsigned long long)rep.bytes[1], rep.files[1], rep.files[1] == 1 ? "" : "s");
-	return 0;
+	r = rf_microcode_kernel(s->sysroot, s->kver, loads, err);
+	if (r >= 0 && !loads[0] && !loads[1]) {
+		rf_info("early microcode: left out (%s has no microcode loader: boot/config-%s)",
+			s->kver, s->kver);
+		return 0;
+	}
+	if (r >= 0 && !loads[0] != !loads[1])
+		rf_info("early microcode: no %s (%s: %s is not set)", loads[0] ? "AuthenticAMD.bin" :
+			"GenuineIntel.bin", s->kver, loads[0] ? "CONFIG_MICROCODE_AMD" :
+			"CONFIG_MICROCODE_INTEL");
+	if (r >= 0)
+		r = rf_microcode_collect(s->sysroot, hostonly ? (o->host_root ? o->host_root : "/")
+					 : NULL, loads, early, &rep, err);
+	if (r >= 0)
+		tell_microcode(&rep);
+	return r;
 }
 
 /* The chosen bundles' steps and files; the crypt bundle reads the sysroot's crypttab. */

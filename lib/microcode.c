@@ -92,6 +92,38 @@ int rf_cpu_read(const char *host_root, struct rf_cpu *cpu, struct rf_err *err)
 	return r;
 }
 
+/* A whole line of text is line. */
+static bool has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *p = text; (p = strstr(p, line)); p += n)
+		if ((p == text || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+int rf_microcode_kernel(const char *sysroot, const char *kver, bool loads[2], struct rf_err *err)
+{
+	char *rel = rf_strdupf("boot/config-%s", kver), *display = rel ? rf_path_join(sysroot, rel) : NULL;
+	char *text = NULL;
+	int r = display ? rf_input_read(sysroot, rel, display, RF_INPUT_CONF_MAX, RF_INPUT_OPTIONAL,
+					&text, NULL, err)
+			: rf_fail(err, -ENOMEM, "boot/config-%s: %s", kver, strerror(ENOMEM));
+
+	loads[0] = loads[1] = true;
+	if (r >= 0 && !has_line(text, "CONFIG_MICROCODE=y"))
+		loads[0] = loads[1] = false;
+	if (r >= 0 && has_line(text, "# CONFIG_MICROCODE_INTEL is not set"))
+		loads[0] = false;
+	if (r >= 0 && has_line(text, "# CONFIG_MICROCODE_AMD is not set"))
+		loads[1] = false;
+	free(text);
+	free(display);
+	free(rel);
+	return r == -ENOENT ? 0 : r;
+}
+
 /* Where each vendor's files are, which of them, and the container they make. */
 static const struct source {
 	const char *dir, *suffix, *dest;
@@ -192,16 +224,17 @@ static bool any_blob(const struct rf_input_list *l)
 	return false;
 }
 
-/* One vendor's container; the host's CPU is read (once) when there is microcode to choose from. */
+/* One vendor's container (none when the kernel would not read it: load); the host's CPU is
+ * read (once) when there is microcode to choose from. */
 static int collect_one(const char *sysroot, const struct source *src, const char *host_root,
-		       struct rf_manifest *early, struct rf_microcode_report *rep, size_t idx,
-		       struct rf_err *err)
+		       bool load, struct rf_manifest *early, struct rf_microcode_report *rep,
+		       size_t idx, struct rf_err *err)
 {
 	const char *dirs[] = { src->dir, NULL }, *suffixes[] = { src->suffix, NULL };
 	struct rf_input_list l = { 0 };
 	unsigned char *buf = NULL;
 	size_t len = 0, cap = 0;
-	int r = rf_input_list_conf(sysroot, dirs, suffixes, &l, err);
+	int r = load ? rf_input_list_conf(sysroot, dirs, suffixes, &l, err) : 0;
 
 	if (r >= 0 && host_root && !rep->cpu_read && any_blob(&l)) {
 		r = rf_cpu_read(host_root, &rep->cpu, err);
@@ -224,14 +257,15 @@ static int collect_one(const char *sysroot, const struct source *src, const char
 	return r;
 }
 
-int rf_microcode_collect(const char *sysroot, const char *host_root, struct rf_manifest *early,
-			 struct rf_microcode_report *rep, struct rf_err *err)
+int rf_microcode_collect(const char *sysroot, const char *host_root, const bool loads[2],
+			 struct rf_manifest *early, struct rf_microcode_report *rep, struct rf_err *err)
 {
 	int r = 0;
 
 	memset(rep, 0, sizeof(*rep));
 	for (size_t i = 0; r >= 0 && i < 2; i++)
-		r = collect_one(sysroot, &sources[i], host_root, early, rep, i, err);
+		r = collect_one(sysroot, &sources[i], host_root, !loads || loads[i], early, rep, i,
+				err);
 	if (r >= 0 && early->n) /* qsort wants a non-NULL array even for no entries */
 		rf_manifest_sort(early);
 	return r;

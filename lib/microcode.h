@@ -54,9 +54,16 @@ struct rf_microcode_report {
 	struct rf_cpu cpu;
 };
 
+/* Which containers the target kernel's loaders read (loads[0] Intel, loads[1] AMD), from
+ * SYSROOT/boot/config-KVER as dracut decides: neither without CONFIG_MICROCODE=y; not Intel's
+ * (AMD's) where "# CONFIG_MICROCODE_INTEL (_AMD) is not set" (kernels before 6.6 have the
+ * two; later ones read both with CONFIG_MICROCODE). Both when the file is missing. */
+int rf_microcode_kernel(const char *sysroot, const char *kver, bool loads[2], struct rf_err *err);
+
 /* Add the containers (and their directories) to early: for every CPU (host_root NULL), or
  * for the CPU of HOST_ROOT/proc/cpuinfo (read only when the sysroot has microcode files;
  * unreadable, it is the error). A container with no file is not added: a sysroot without
- * microcode adds nothing. */
-int rf_microcode_collect(const char *sysroot, const char *host_root, struct rf_manifest *early,
-			 struct rf_microcode_report *rep, struct rf_err *err);
+ * microcode adds nothing. loads (NULL: both) leaves out the containers the kernel would not
+ * read (rf_microcode_kernel). */
+int rf_microcode_collect(const char *sysroot, const char *host_root, const bool loads[2],
+			 struct rf_manifest *early, struct rf_microcode_report *rep, struct rf_err *err);

@@ -271,6 +271,26 @@ kernel/x86/microcode/GenuineIntel.bin'
 	[[ $(early_paths "$IMG") == "$EARLY_PATHS" ]] || fail "early_microcode=yes"
 }
 
+@test "the target kernel's config decides: Debian's cloud kernel has no microcode loader, its full kernel both" {
+	ucode_files
+	mkdir -p "$S/boot"
+	need_fixture RF_CLOUD_ROOT RF_CLOUD_KVER RF_FULL_ROOT RF_FULL_KVER
+	# CONFIG_MICROCODE is not set in the cloud flavour
+	cp "$RF_CLOUD_ROOT/boot/config-$RF_CLOUD_KVER" "$S/boot/config-$K"
+	build -v "$IMG"
+	[[ $(head -c 4 "$IMG" | od -An -tx1 | tr -d ' ') == 28b52ffd ]] || fail "an early segment for a kernel without a loader"
+	has_line "$err" "^ramforge: early microcode: left out \($K has no microcode loader: boot/config-$K\)$"
+	cp "$RF_FULL_ROOT/boot/config-$RF_FULL_KVER" "$S/boot/config-$K"
+	build "$IMG"
+	[[ $(early_paths "$IMG") == "$EARLY_PATHS" ]] || fail "full kernel:" "$(early_paths "$IMG")"
+	# a kernel with Intel's loader only gets GenuineIntel.bin
+	sed -i 's/^CONFIG_MICROCODE_AMD=y$/# CONFIG_MICROCODE_AMD is not set/' "$S/boot/config-$K"
+	build -v "$IMG"
+	[[ $(early_paths "$IMG") == $'kernel\nkernel/x86\nkernel/x86/microcode\nkernel/x86/microcode/GenuineIntel.bin' ]] ||
+		fail "Intel's loader only:" "$(early_paths "$IMG")"
+	has_line "$err" "^ramforge: early microcode: no AuthenticAMD\.bin \($K: CONFIG_MICROCODE_AMD is not set\)$"
+}
+
 @test "a rebuild is byte-identical; SOURCE_DATE_EPOCH sets the early entries' mtimes too" {
 	ucode_files
 	build "$IMG"

@@ -2,6 +2,7 @@
 /* Early microcode: which vendor files go into GenuineIntel.bin and AuthenticAMD.bin, in which
  * order, for every CPU or for the host's (a fake /proc/cpuinfo), and nothing without files. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,7 +103,7 @@ static const char *collect(const char *sys, const char *host_root, struct rf_man
 
 	rf_manifest_free(m);
 	*m = (struct rf_manifest){ 0 };
-	if (rf_microcode_collect(at(sys), host_root, m, rep, &err) < 0) {
+	if (rf_microcode_collect(at(sys), host_root, NULL, m, rep, &err) < 0) {
 		snprintf(out, sizeof(out), "ERR: %s", err.msg);
 		return out;
 	}
@@ -219,6 +220,58 @@ static void test_none_and_errors(void)
 	rf_manifest_free(&m);
 }
 
+/* rf_microcode_kernel on SYS whose boot/config-K holds CONFIG ("" : no file): "IA" for both
+ * loaders, "I-", "-A", "--". */
+static const char *loaders(const char *sys, const char *config)
+{
+	static char out[RF_ERR_MAX + 8];
+	struct rf_err err = { "" };
+	char rel[256];
+	bool loads[2];
+
+	sh("rm -rf %s", at(sys));
+	sh("mkdir -p %s", at(sys));
+	if (config[0]) {
+		snprintf(rel, sizeof(rel), "%s/boot/config-K", sys);
+		put(rel, config);
+	}
+	if (rf_microcode_kernel(at(sys), "K", loads, &err) < 0)
+		snprintf(out, sizeof(out), "ERR: %s", err.msg);
+	else
+		snprintf(out, sizeof(out), "%c%c", loads[0] ? 'I' : '-', loads[1] ? 'A' : '-');
+	return out;
+}
+
+static void test_kernel_config(void)
+{
+	struct rf_manifest m = { 0 };
+	struct rf_microcode_report rep;
+	struct rf_err err = { "" };
+	const bool intel_only[2] = { true, false };
+
+	TAP_STREQ(loaders("k1", ""), "IA", "no boot/config-KVER: both containers");
+	TAP_STREQ(loaders("k2", "CONFIG_X=y\nCONFIG_MICROCODE=y\nCONFIG_MICROCODE_INTEL=y\n"
+			  "CONFIG_MICROCODE_AMD=y\n"), "IA", "6.1 with both loaders");
+	TAP_STREQ(loaders("k3", "CONFIG_X=y\nCONFIG_MICROCODE=y\n"), "IA",
+		  "6.6 and later: CONFIG_MICROCODE alone");
+	TAP_STREQ(loaders("k4", "CONFIG_X=y\n# CONFIG_MICROCODE is not set\n"), "--",
+		  "Debian's cloud kernel: no loader");
+	TAP_STREQ(loaders("k5", "CONFIG_MICROCODE=y\nCONFIG_MICROCODE_INTEL=y\n"
+			  "# CONFIG_MICROCODE_AMD is not set\n"), "I-", "Intel's loader only");
+	TAP_STREQ(loaders("k6", "CONFIG_MICROCODE_X=y\nXCONFIG_MICROCODE=y\n"), "--",
+		  "only the whole line CONFIG_MICROCODE=y counts");
+	sh("mkdir -p %s", at("k7/boot/config-K"));
+	TAP_CHECK(rf_microcode_kernel(at("k7"), "K", (bool[2]){ 0 }, &err) < 0 &&
+		  strstr(err.msg, "k7/boot/config-K") != NULL, "a config that is a directory: %s",
+		  err.msg);
+	rf_manifest_free(&m);
+	m = (struct rf_manifest){ 0 };
+	TAP_CHECK(rf_microcode_collect(at("sys"), NULL, intel_only, &m, &rep, &err) == 0 &&
+		  rf_manifest_get(&m, RF_MICROCODE_INTEL_PATH) && !rf_manifest_get(&m, RF_MICROCODE_AMD_PATH) &&
+		  rep.files[1] == 0, "loads {Intel}: GenuineIntel.bin alone");
+	rf_manifest_free(&m);
+}
+
 int main(void)
 {
 	if (!mkdtemp(top)) {
@@ -251,6 +304,7 @@ int main(void)
 	test_intel_host();
 	test_amd_host();
 	test_none_and_errors();
+	test_kernel_config();
 	sh("rm -rf %s", top);
 	return tap_done();
 }
