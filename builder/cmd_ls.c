@@ -20,6 +20,7 @@
 #include "log.h"
 #include "modsig.h"
 #include "opts.h"
+#include "print_sig.h"
 #include "sigtrust.h"
 
 static const char help[] =
@@ -343,38 +344,16 @@ static int collect_signature(const struct rf_inspect_entry *e, void *data)
 	return r < 0 ? rf_fail(l->err, r, "listing signatures: %s", strerror(-r)) : 0;
 }
 
-/* A signer for a double-quoted field: '"', '\' and control bytes escaped. */
-static void print_quoted(const char *s)
-{
-	putchar('"');
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			printf("\\x%02x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
 static void print_signature(const struct sigrec *s, const struct rf_modsig *intree)
 {
 	enum rf_trust t = rf_sigtrust_decide(&s->sig, s->cert, intree);
-	bool signed_ = s->sig.state == RF_MODSIG_SIGNED;
+	char cert[4096];
 
-	printf("%s signer=", s->name);
-	print_quoted(signed_ ? s->sig.signer : "");
-	printf(" sig_key=%s sig_hashalgo=%s trust=%s", signed_ ? s->sig.sig_key : "",
-	       signed_ ? s->sig.hashalgo : "", rf_trust_name(t));
-	if (t == RF_TRUST_CERT)
-		printf(":%s", s->file);
-	else if (t == RF_TRUST_MALFORMED)
-		printf(" (%s)", s->sig.why);
-	else if (t == RF_TRUST_UNTRUSTED && s->why)
-		printf(" (%s)", s->why);
+	snprintf(cert, sizeof(cert), "cert:%s", s->file ? s->file : "");
+	printf("%s", s->name);
+	rf_print_signature(&s->sig, t == RF_TRUST_CERT ? cert : rf_trust_name(t),
+			   t == RF_TRUST_MALFORMED ? s->sig.why
+			   : t == RF_TRUST_UNTRUSTED ? s->why : NULL);
 	putchar('\n');
 }
 
