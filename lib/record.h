@@ -8,8 +8,8 @@
  *   kernel KVER
  *   tree SHA256                  the module tree's identity: its modules.dep.bin
  *   option NAME=VALUE            an option of the command line that shapes the image
- *   dir SUFFIXES PATH            a configuration directory the build listed (SUFFIXES
- *                                comma-separated, "-" for any name)
+ *   dir SUFFIXES PATH            a directory the build listed for the names ending in one
+ *                                of SUFFIXES (comma-separated; "*" any name, "-" none)
  *   entry PATH                   a name that listing saw
  *   file SHA256 PATH             a file the build read
  *   absent PATH                  an optional file the build looked for and did not find

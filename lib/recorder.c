@@ -107,16 +107,20 @@ static void note_dir(struct rf_recorder *rc, const char *root, const char *dir,
 	char *p = record_path(rc, root, dir, &skip), *key = NULL;
 	size_t n = 0;
 
-	for (size_t i = 0; suffixes[i]; i++)
+	bool any = false;
+
+	for (size_t i = 0; suffixes[i]; i++) {
 		n += strlen(suffixes[i]) + 1;
+		any = any || !suffixes[i][0]; /* "" ends every name */
+	}
 	key = p ? malloc(n + strlen(p) + 3) : NULL;
 	if (key) {
 		char *k = key;
 
-		for (size_t i = 0; suffixes[i]; i++)
+		for (size_t i = 0; !any && suffixes[i]; i++)
 			k = stpcpy(stpcpy(k, i ? "," : ""), suffixes[i]);
 		if (k == key)
-			*k++ = '-';
+			*k++ = any ? '*' : '-';
 		*k++ = ' ';
 		strcpy(k, p);
 		if (!rf_strmap_get(&rc->dirs, key) &&
@@ -211,6 +215,8 @@ int rf_record_list_dir(const char *sysroot, const char *dir, const char *suffixe
 	char *copy = strcmp(suffixes, "-") == 0 ? strdup("") : strdup(suffixes), *rest = copy, *w;
 	int r = copy ? 0 : -ENOMEM;
 
+	if (r >= 0 && strcmp(suffixes, "*") == 0)
+		r = rf_strv_push(&sfx, ""), rest = NULL; /* any name */
 	while (r >= 0 && rest && (w = strsep(&rest, ",")))
 		if (*w)
 			r = rf_strv_push(&sfx, w);

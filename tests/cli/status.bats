@@ -237,3 +237,21 @@ three_kernels() {
 	rf status --sysroot "$S" -k "$fk" --drivers e100 "$IMG"
 	[[ $status -eq 1 && $out == "added: lib/firmware/updates/$fk/$f" ]] || fail "$status: $out"
 }
+
+@test "status: the CPU microcode of the early segment, found past it; a changed and an added file" {
+	local u=$S/lib/firmware/intel-ucode
+	mkdir -p "$u"
+	head -c 2048 /dev/urandom > "$u/06-55-04"
+	built
+	[[ $(head -c 6 "$IMG") == 070701 ]] || fail "no early segment"
+	status
+	[[ $status -eq 0 && $out == "up to date" ]] || fail "$status: $out $err"
+	head -c 2048 /dev/urandom > "$u/06-55-04"
+	head -c 1024 /dev/urandom > "$u/06-9e-0a"
+	status
+	[[ $status -eq 1 ]] || fail "$status: $out"
+	[[ $out == "changed: lib/firmware/intel-ucode/06-55-04"$'\n'"added: lib/firmware/intel-ucode/06-9e-0a" ]] ||
+		fail "$out"
+	status --no-early-microcode
+	[[ $out == *"options changed: early-microcode: (none) -> no"* ]] || fail "$out"
+}
