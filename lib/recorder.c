@@ -57,7 +57,9 @@ static char *record_path(const struct rf_recorder *rc, const char *root, const c
 		*skip = is_host_state(path);
 		return *skip ? NULL : strdup(path);
 	}
-	if (root)
+	if (root && root[0] != '/' && getcwd(cwd, sizeof(cwd))) /* a relative --sysroot */
+		abs = rf_strdupf("%s/%s/%s", cwd, root, path + strspn(path, "/"));
+	else if (root)
 		abs = rf_path_join(strcmp(root, "/") == 0 ? "" : root, path + strspn(path, "/"));
 	else if (path[0] != '/' && getcwd(cwd, sizeof(cwd)))
 		abs = rf_path_join(cwd, path);

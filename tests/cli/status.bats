@@ -255,3 +255,17 @@ three_kernels() {
 	status --no-early-microcode
 	[[ $out == *"options changed: early-microcode: (none) -> no"* ]] || fail "$out"
 }
+
+@test "status: a relative --sysroot records the same paths" {
+	built
+	cd "$(dirname "$S")"
+	rf status --sysroot "$(basename "$S")" -k "$K" -a chain_a "$IMG"
+	[[ $status -eq 0 && $out == "up to date" ]] || fail "$status: $out $err"
+	rf build -q -f --sysroot "$(basename "$S")" -k "$K" -a chain_a "$IMG"
+	gzip -dc "$IMG" | cpio -i --to-stdout --quiet etc/ramforge/inputs > "$BATS_TEST_TMPDIR/rec"
+	grep -q " lib/modules/$K/kernel/drivers/fake/chain_a.ko$" "$BATS_TEST_TMPDIR/rec" || fail "module path"
+	! grep -q " $(basename "$S")/" "$BATS_TEST_TMPDIR/rec" || fail "a path with the sysroot's name in it"
+	modconf blacklist.conf "blacklist chain_c"
+	rf status --sysroot "$(basename "$S")" -k "$K" -a chain_a "$IMG"
+	[[ $status -eq 1 && $out == "changed: etc/modprobe.d/blacklist.conf" ]] || fail "$status: $out"
+}
