@@ -89,12 +89,15 @@ static int open_parent(struct unpack *u, const char *path, char *buf, size_t len
 				sub = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub < 0) {
 				int e = errno;
+				struct stat st;
+				bool link = fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+					    S_ISLNK(st.st_mode);
 
 				close(fd);
 				if (e == ELOOP || e == ENOTDIR)
 					return rf_fail(u->err, -EPERM, "%s: its directory '%s' is a %s in the "
 						       "image: refusing to write through it", path, comp,
-						       e == ELOOP ? "symlink" : "file");
+						       link ? "symlink" : "file");
 				return rf_fail(u->err, -e, "%s: %s: %s", path, comp, strerror(e));
 			}
 			close(fd);
