@@ -8,7 +8,8 @@
  * times; owners only when asked (root); device nodes and sockets only when asked, else they
  * are counted as skipped. Directories get their modes last (a 0500 directory can be filled).
  * A later entry of the same name replaces an earlier one, as the kernel does; hard links are
- * not recreated (each entry is a file of its own).
+ * not recreated (each entry is a file of its own: in an archive that stores the data of
+ * hard-linked names once, the others stay empty).
  * Ownership: nothing is kept. Errors: -errno, "ENTRY: why" in err; DIR then holds what was
  * extracted before.
  */
