@@ -84,9 +84,9 @@ static int read_data(struct reader *rd, const struct rf_inspect_entry *e, struct
 	const void *p;
 	size_t n;
 	int r = rf_zdigest_new(&raw, RF_COMP_NONE, UINT64_MAX, &why);
-	bool decode = mod != NULL;
+	bool decode = mod && rf_comp_of(e->path) != RF_COMP_NONE; /* a plain .ko: raw is it */
 
-	if (r >= 0 && mod)
+	if (r >= 0 && decode)
 		r = rf_zdigest_new(&dec, rf_comp_of(e->path), RF_INSPECT_MAX_ENTRY, &why);
 	if (r >= 0 && keep && !(ent->text = malloc(keep + 1)))
 		r = rf_fail(&why, -ENOMEM, "%s", strerror(ENOMEM));
@@ -112,7 +112,7 @@ static int read_data(struct reader *rd, const struct rf_inspect_entry *e, struct
 			rf_warn("%s: %s: %s: compared as stored", rd->image, e->path, why.msg);
 			memcpy(mod->md, ent->md, sizeof(mod->md));
 		}
-		rd->decoded += out;
+		rd->decoded += decode ? out : e->size;
 		if (rd->decoded > RF_INSPECT_MAX_TOTAL)
 			r = rf_fail(&why, -EFBIG, "its modules decompress to more than %llu bytes",
 				    (unsigned long long)RF_INSPECT_MAX_TOTAL);
