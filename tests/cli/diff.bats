@@ -167,6 +167,26 @@ setup() {
 	has_line "$out" '^~ image: early cpio|^~ image: none at 0 \+ zstd at [0-9]+ -> zstd at 0$'
 }
 
+@test "diff: several OLD images (a glob of backups): the one made last is compared, named in a warning" {
+	fake_sysroot
+	rf build --sysroot "$S" -k "$K" --drivers "chain_a" "$T/one.img"
+	rf build --sysroot "$S" -k "$K" --drivers "chain_a fakefs" "$T/two.img"
+	rf build --sysroot "$S" -k "$K" --drivers "chain_a fake_virtio" "$T/three.img"
+	rf build --sysroot "$S" -k "$K" --drivers "chain_a otherfs" "$T/new.img"
+	# made in this order: the one made last is neither the first nor the last name
+	cp "$T/one.img" "$T/new.img.bak.01-01-000000"
+	sleep 0.05
+	cp "$T/three.img" "$T/new.img.bak.12-31-235959"
+	sleep 0.05
+	cp "$T/two.img" "$T/new.img.bak.06-01-000000"
+	rf diff "$T"/new.img.bak.* "$T/new.img"
+	[[ $status -eq 1 ]] || fail "exit $status: $err"
+	has_line "$err" "^ramforge: warning: 3 OLD images given: comparing the one made last, .*/new\.img\.bak\.06-01-000000$"
+	has_line "$out" '^- fakefs$'
+	has_line "$out" '^\+ otherfs$'
+	lacks_line "$out" 'fake_virtio'
+}
+
 @test "diff: errors exit 2 with one line: a missing image, a broken one, a usage error" {
 	small_tree "$T/a"
 	newc_dir "$T/a" "$T/a.img" zstd -q
