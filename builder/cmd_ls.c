@@ -12,16 +12,19 @@
 #include <unistd.h>
 
 #include "cmds.h"
+#include "decompress.h"
 #include "elfobj.h"
 #include "modname.h"
 #include "input.h"
 #include "inspect.h"
 #include "log.h"
 #include "ls_extract.h"
+#include "modsig.h"
 #include "opts.h"
+#include "sigtrust.h"
 
 static const char help[] =
-	"Usage: ramforge ls [--modules|--binaries] IMAGE\n"
+	"Usage: ramforge ls [--modules|--binaries|--signatures [--trusted-cert FILE]...] IMAGE\n"
 	"       ramforge ls -f FILE IMAGE\n"
 	"       ramforge ls --unpack DIR [--devices] IMAGE\n"
 	"\n"
@@ -51,6 +54,17 @@ static const char help[] =
 	"                  \"-\" for none (a static program, a library); NEEDED: its DT_NEEDED\n"
 	"                  sonames, comma-separated, \"-\" for none\n"
 	"                  program usr/sbin/lvm /lib64/ld-linux-x86-64.so.2 libudev.so.1,libc.so.6\n"
+	"      --signatures  the signature of every kernel module, one a line:\n"
+	"                  NAME signer=\"CN\" sig_key=SERIAL sig_hashalgo=HASH trust=TRUST\n"
+	"                  (the fields `modinfo -F` prints, empty when unsigned); TRUST is\n"
+	"                  cert:FILE  signed by a --trusted-cert's key, and it verifies\n"
+	"                  in-tree    signed by the key most of the image's in-tree modules\n"
+	"                             (lib/modules/KVER/kernel/) share: the kernel's build key\n"
+	"                             (a consistency check; its certificate is not checked)\n"
+	"                  untrusted  signed by another key, or it does not verify (why)\n"
+	"                  unsigned   no signature\n"
+	"                  malformed (WHY)  a signature trailer the kernel would reject\n"
+	"      --trusted-cert FILE  a certificate (DER or PEM, repeatable) for cert:FILE\n"
 	"  -f, --file FILE print FILE of the image to stdout (as lsinitrd -f); symlinks are\n"
 	"                  followed inside the image; a FILE not in it: exit 1, one line\n"
 	"      --unpack DIR  extract the image into DIR (new, or empty): no entry is written\n"
@@ -230,6 +244,174 @@ static int print_binary(const struct rf_inspect_entry *e, void *data)
 	return 0;
 }
 
+#define MODULE_DATA_MAX ((uint64_t)1 << 30) /* as the module decompressor's limit */
+
+/* One module of the image, kept until the build key is known. */
+struct sigrec {
+	char *name;
+	struct rf_modsig sig;
+	int cert;        /* rf_sigtrust_cert's result */
+	const char *file; /* the certificate that verified it */
+	char *why;       /* cert < 0: why it did not verify */
+};
+
+struct siglist {
+	struct sigrec *v;
+	size_t n, cap;
+	struct rf_sigtrust keys;
+	const struct rf_certs *certs;
+	struct rf_err *err;
+};
+
+/* "lib/modules/KVER/REL" (also under usr/) with a module suffix: its NAME and REL. */
+static char *module_name(const char *path, const char **rel)
+{
+	static const char *const suffixes[] = { ".ko", ".ko.xz", ".ko.zst", ".ko.gz" };
+	const char *p = path, *slash, *base;
+	size_t blen;
+
+	if (strncmp(p, "usr/", 4) == 0)
+		p += 4;
+	if (strncmp(p, "lib/modules/", 12) != 0)
+		return NULL;
+	slash = strchr(p + 12, '/');
+	base = strrchr(p, '/') + 1;
+	if (!slash || base <= slash)
+		return NULL;
+	*rel = slash + 1;
+	blen = strlen(base);
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		size_t slen = strlen(suffixes[i]);
+		char *name;
+
+		if (blen <= slen || strcmp(base + blen - slen, suffixes[i]) != 0)
+			continue;
+		name = strndup(base, blen - slen);
+		if (name)
+			(void)rf_kmod_normalize(name, name);
+		return name ? name : (char *)"";
+	}
+	return NULL;
+}
+
+/* The module's bytes as the kernel sees them: decompressed when its name says so. */
+static int module_bytes(const struct rf_inspect_entry *e, unsigned char **buf, const unsigned char **p,
+			size_t *n)
+{
+	enum rf_comp c = rf_comp_of(e->path);
+
+	*buf = NULL;
+	*p = e->data;
+	*n = (size_t)e->size;
+	if (c == RF_COMP_NONE)
+		return 0;
+	if (rf_decompress_mem(e->data, (size_t)e->size, c, (void **)buf, n) < 0)
+		return -EBADMSG;
+	*p = *buf;
+	return 0;
+}
+
+static int collect_signature(const struct rf_inspect_entry *e, void *data)
+{
+	struct siglist *l = data;
+	struct rf_err why = { "" };
+	const unsigned char *p;
+	unsigned char *buf;
+	struct sigrec *s;
+	const char *rel;
+	char *name;
+	size_t n;
+	int r;
+
+	if (!S_ISREG(e->mode) || !(name = module_name(e->path, &rel)))
+		return 0;
+	if (!name[0] || rf_grow(&l->v, &l->cap, l->n, sizeof(*l->v), 64) < 0) {
+		if (name[0])
+			free(name);
+		return rf_fail(l->err, -ENOMEM, "listing signatures: %s", strerror(ENOMEM));
+	}
+	s = &l->v[l->n++];
+	memset(s, 0, sizeof(*s));
+	s->name = name;
+	if (!e->data || module_bytes(e, &buf, &p, &n) < 0) {
+		s->sig.state = RF_MODSIG_MALFORMED;
+		s->sig.why = e->data ? "does not decompress as its name says" : "larger than 1 GiB";
+		return 0;
+	}
+	r = rf_modsig_parse(p, n, &s->sig);
+	if (r >= 0 && rf_sigtrust_intree_path(rel))
+		r = rf_sigtrust_count(&l->keys, &s->sig);
+	if (r >= 0) {
+		s->cert = rf_sigtrust_cert(p, n, &s->sig, l->certs, &s->file, &why);
+		if (s->cert == -EKEYREJECTED && !(s->why = strdup(why.msg)))
+			r = -ENOMEM;
+		else if (s->cert < 0 && s->cert != -EKEYREJECTED)
+			r = s->cert;
+	}
+	free(buf);
+	return r < 0 ? rf_fail(l->err, r, "listing signatures: %s", strerror(-r)) : 0;
+}
+
+/* A signer for a double-quoted field: '"', '\' and control bytes escaped. */
+static void print_quoted(const char *s)
+{
+	putchar('"');
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			printf("\\x%02x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void print_signature(const struct sigrec *s, const struct rf_modsig *intree)
+{
+	enum rf_trust t = rf_sigtrust_decide(&s->sig, s->cert, intree);
+	bool signed_ = s->sig.state == RF_MODSIG_SIGNED;
+
+	printf("%s signer=", s->name);
+	print_quoted(signed_ ? s->sig.signer : "");
+	printf(" sig_key=%s sig_hashalgo=%s trust=%s", signed_ ? s->sig.sig_key : "",
+	       signed_ ? s->sig.hashalgo : "", rf_trust_name(t));
+	if (t == RF_TRUST_CERT)
+		printf(":%s", s->file);
+	else if (t == RF_TRUST_MALFORMED)
+		printf(" (%s)", s->sig.why);
+	else if (t == RF_TRUST_UNTRUSTED && s->why)
+		printf(" (%s)", s->why);
+	putchar('\n');
+}
+
+static int list_signatures(struct rf_inspect *img, const struct rf_strv *cert_files,
+			   struct rf_err *err)
+{
+	struct siglist l = { .err = err };
+	struct rf_certs *certs = NULL;
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < cert_files->n; i++)
+		r = rf_certs_load(&certs, cert_files->v[i], err);
+	l.certs = certs;
+	if (r >= 0)
+		r = rf_inspect_foreach_data(img, MODULE_DATA_MAX, collect_signature, &l, err);
+	for (size_t i = 0; r >= 0 && i < l.n; i++)
+		print_signature(&l.v[i], rf_sigtrust_intree(&l.keys));
+	for (size_t i = 0; i < l.n; i++) {
+		free(l.v[i].name);
+		free(l.v[i].why);
+		rf_modsig_free(&l.v[i].sig);
+	}
+	free(l.v);
+	rf_sigtrust_free(&l.keys);
+	rf_certs_free(certs);
+	return r;
+}
+
 static void print_summary(const struct rf_inspect *img, const char *path)
 {
 	struct stat st;
@@ -260,8 +442,12 @@ int rf_cmd_ls(int argc, char **argv)
 		fputs(help, stdout);
 		goto out;
 	}
-	if (r >= 0 && o.modules && o.binaries) {
-		r = rf_fail(&err, -EINVAL, "ls: --modules and --binaries do not go together");
+	if (r >= 0 && o.modules + o.binaries + o.signatures > 1) {
+		r = rf_fail(&err, -EINVAL, "ls: --modules, --binaries and --signatures do not go together");
+		usage = true;
+	}
+	if (r >= 0 && o.trusted_certs.n && !o.signatures) {
+		r = rf_fail(&err, -EINVAL, "ls: --trusted-cert goes with --signatures");
 		usage = true;
 	}
 	if (r >= 0 && o.args.n != 1) {
@@ -280,9 +466,11 @@ int rf_cmd_ls(int argc, char **argv)
 			   : rf_ls_unpack(img, o.args.v[0], o.unpack, o.devices, &err);
 		goto done;
 	}
-	if (r >= 0 && !o.modules && !o.binaries)
+	if (r >= 0 && !o.modules && !o.binaries && !o.signatures)
 		print_summary(img, o.args.v[0]);
-	if (r >= 0 && o.binaries) {
+	if (r >= 0 && o.signatures) {
+		r = list_signatures(img, &o.trusted_certs, &err);
+	} else if (r >= 0 && o.binaries) {
 		struct listing l = { .img = img, .err = &err };
 
 		r = rf_inspect_foreach_data(img, BINARY_MAX, print_binary, &l, &err);

@@ -19,12 +19,14 @@ static const char usage[] =
 	"                      write an image (default /boot/initramfs-KVER.img)\n"
 	"  deps  [SELECTION] [--explain] [NAME...]\n"
 	"                      print the modules an image would hold, in load order\n"
-	"  ls    [--modules] IMAGE\n"
+	"  ls    [--modules|--binaries|--signatures] IMAGE\n"
 	"                      list the contents of an image\n"
 	"  diff  OLD NEW\n"
 	"                      what changed between two images (modules, files, modprobe.d)\n"
 	"  bundles [SELECTION]\n"
 	"                      which bundles (lvm, crypt, mdraid) an image would hold, and why\n"
+	"  sign  [--hash ALGO] --key KEY --cert CERT [-f] MODULE...\n"
+	"                      sign module files as the kernel's scripts/sign-file does\n"
 	"\n"
 	"Run `ramforge COMMAND --help` for a command's options; `man ramforge` for the rest.\n";
 
@@ -37,6 +39,7 @@ static const struct {
 	{ "ls", rf_cmd_ls },
 	{ "bundles", rf_cmd_bundles },
 	{ "diff", rf_cmd_diff },
+	{ "sign", rf_cmd_sign },
 };
 
 /* The exit status: the command's, or 1 when its output could not be written. */
@@ -70,6 +73,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return finish(commands[i].run(argc - 1, argv + 1));
-	rf_error("unknown command '%s' (commands: build, deps, ls, bundles, diff; see `ramforge --help`)", argv[1]);
+	rf_error("unknown command '%s' (commands: build, deps, ls, bundles, diff, sign; see `ramforge --help`)", argv[1]);
 	return 2;
 }

@@ -36,7 +36,7 @@ static const struct opt_def defs[] = {
 	{ { "add-bundles", required_argument, NULL, O_ADD_BUNDLES }, RF_OPT_SELECTION },
 	{ { "omit-bundles", required_argument, NULL, O_OMIT_BUNDLES }, RF_OPT_SELECTION },
 	{ { "require-signed", optional_argument, NULL, O_REQUIRE_SIGNED }, RF_OPT_SELECTION },
-	{ { "trusted-cert", required_argument, NULL, O_TRUSTED_CERT }, RF_OPT_SELECTION },
+	{ { "trusted-cert", required_argument, NULL, O_TRUSTED_CERT }, RF_OPT_SELECTION | RF_OPT_LS },
 	{ { "no-firmware", no_argument, NULL, O_NO_FIRMWARE }, RF_OPT_SELECTION },
 	{ { "force", no_argument, NULL, 'f' }, RF_OPT_BUILD | RF_OPT_SIGN },
 	{ { "sign-key", required_argument, NULL, O_SIGN_KEY }, RF_OPT_BUILD },

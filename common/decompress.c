@@ -156,7 +156,6 @@ static int ungzip(const void *in, size_t inlen, struct outbuf *o)
 
 int rf_decompress_fd(int fd, enum rf_comp c, void **out, size_t *outlen)
 {
-	struct outbuf o = { 0 };
 	struct stat st;
 	void *in;
 	int r;
@@ -168,15 +167,26 @@ int rf_decompress_fd(int fd, enum rf_comp c, void **out, size_t *outlen)
 	in = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (in == MAP_FAILED)
 		return -errno;
+	r = rf_decompress_mem(in, (size_t)st.st_size, c, out, outlen);
+	munmap(in, (size_t)st.st_size);
+	return r;
+}
+
+int rf_decompress_mem(const void *in, size_t n, enum rf_comp c, void **out, size_t *outlen)
+{
+	struct outbuf o = { 0 };
+	int r;
+
+	if (n == 0)
+		return -EBADMSG;
 	if (c == RF_COMP_ZSTD)
-		r = unzstd(in, (size_t)st.st_size, &o);
+		r = unzstd(in, n, &o);
 	else if (c == RF_COMP_XZ)
-		r = unxz(in, (size_t)st.st_size, &o);
+		r = unxz(in, n, &o);
 	else if (c == RF_COMP_GZIP)
-		r = ungzip(in, (size_t)st.st_size, &o);
+		r = ungzip(in, n, &o);
 	else
 		r = -EINVAL;
-	munmap(in, (size_t)st.st_size);
 	if (r < 0) {
 		free(o.p);
 		return r;

@@ -15,3 +15,5 @@ enum rf_comp rf_comp_of(const char *path);
 /* The name the kernel uses in /sys/module/compression: "zstd", "xz", "gzip". */
 const char *rf_comp_name(enum rf_comp c);
 int rf_decompress_fd(int fd, enum rf_comp c, void **out, size_t *outlen);
+/* The same on the n bytes at in (an image's entry). */
+int rf_decompress_mem(const void *in, size_t n, enum rf_comp c, void **out, size_t *outlen);

@@ -36,6 +36,7 @@ struct node {
 	bool deps_known;
 	const char *broken; /* owned by the walk: why its file cannot load, or NULL */
 	bool broken_checked;
+	struct rf_modinfo info; /* read with the check; moved into the set when the module is added */
 };
 
 /* Why a module is in: `text` alone, or "`text` `of`" ("dependency of ext4"), formatted only
@@ -258,7 +259,7 @@ static const char *own_broken(struct walk *w, struct kmod_module *mod, struct no
 	if (n->broken_checked)
 		return n->broken;
 	n->broken_checked = true;
-	if (path && rf_modfile_check(path, &e) < 0)
+	if (path && rf_modfile_read(path, &n->info, &e) < 0)
 		why = strdup(e.msg);
 	else if (path && strncmp(path, w->dirname, w->dirname_len) == 0 && path[w->dirname_len] == '/')
 		why = missing_dep(w, mod, n, path + w->dirname_len + 1);
@@ -325,6 +326,16 @@ static int add_module(struct walk *w, struct kmod_module *mod, struct why why)
 	m->options = rf_modprobe_options(&w->conf, name);
 	if (!m->name || !m->why || (path && !m->path))
 		return -ENOMEM;
+	if (path) { /* the module's file was read when it was checked: keep what that found */
+		struct node *n = node_of(w, name);
+
+		if (!n)
+			return -ENOMEM;
+		if (!n->broken_checked)
+			(void)own_broken(w, mod, n);
+		m->info = n->info;
+		memset(&n->info, 0, sizeof(n->info));
+	}
 	set->n++;
 	return rf_strmap_put(&w->in_set, name, (void *)(uintptr_t)set->n);
 }
@@ -702,6 +713,7 @@ static void walk_free(struct walk *w)
 		kmod_module_unref_list(n->pre_l);
 		kmod_module_unref_list(n->post_l);
 		kmod_module_unref_list(n->deps_l);
+		rf_modinfo_free(&n->info);
 		free(n);
 	}
 	rf_strmap_clear(&w->nodes);
@@ -798,6 +810,7 @@ void rf_modset_free(struct rf_modset *set)
 		free(m->deps);
 		free(m->pre);
 		free(m->post);
+		rf_modinfo_free(&m->info);
 	}
 	for (size_t i = 0; i < set->nexcl; i++) {
 		free(set->excl[i].name);

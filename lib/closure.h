@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "modfile.h"
 #include "request.h"
 #include "util.h"
 
@@ -30,6 +31,8 @@ struct rf_module {
 	size_t npre;
 	size_t *post; /* softdep post targets that are in the set */
 	size_t npost;
+	struct rf_modinfo info; /* firmware names and signature, from the read that checked the
+				 * file (modfile.h); empty for builtins */
 };
 
 struct rf_exclusion {

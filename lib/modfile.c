@@ -5,6 +5,8 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -93,15 +95,54 @@ int rf_modfile_check_elf(const unsigned char *p, size_t n, const char **why)
 	return *why ? -ENOEXEC : 0;
 }
 
-static int check_fd(int fd, const char *path, struct rf_err *err)
+/* The .modinfo section's firmware= values, through libelf. The bytes were checked as an ELF
+ * relocatable already; what libelf cannot read leaves the list empty. */
+static int read_firmware(unsigned char *p, size_t n, struct rf_strv *out)
+{
+	Elf *elf;
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	int r = 0;
+
+	if (elf_version(EV_CURRENT) == EV_NONE || !(elf = elf_memory((char *)p, n)))
+		return 0;
+	if (elf_getshdrstrndx(elf, &shstrndx) < 0)
+		goto out;
+	while (r == 0 && (scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
+		    !(name = elf_strptr(elf, shstrndx, sh.sh_name)) || strcmp(name, ".modinfo") != 0)
+			continue;
+		d = elf_getdata(scn, NULL);
+		for (size_t at = 0; d && d->d_buf && r == 0 && at < d->d_size;) {
+			const char *rec = (const char *)d->d_buf + at;
+			size_t len = strnlen(rec, d->d_size - at);
+
+			if (len > 9 && strncmp(rec, "firmware=", 9) == 0)
+				r = rf_strv_pushf(out, "%.*s", (int)(len - 9), rec + 9);
+			at += len + 1;
+		}
+		break;
+	}
+out:
+	elf_end(elf);
+	return r;
+}
+
+/* The module's bytes, decompressed, in a writable buffer (libelf may convert a foreign byte
+ * order in place): malloc'd, or a private mapping (*mapped set). */
+static int load_bytes(int fd, const char *path, unsigned char **data, size_t *size, bool *mapped,
+		      struct rf_err *err)
 {
 	enum rf_comp comp = rf_comp_of(path);
 	struct stat st;
-	const char *why;
-	void *data = NULL;
-	size_t size = 0;
+	void *p;
 	int r;
 
+	*mapped = false;
 	if (fstat(fd, &st) < 0)
 		return rf_fail(err, -errno, "%s: %s", path, strerror(errno));
 	if (!S_ISREG(st.st_mode))
@@ -109,34 +150,82 @@ static int check_fd(int fd, const char *path, struct rf_err *err)
 	if (st.st_size == 0)
 		return rf_fail(err, -ENOEXEC, "%s: empty file", path);
 	if (comp != RF_COMP_NONE) {
-		r = rf_decompress_fd(fd, comp, &data, &size);
+		r = rf_decompress_fd(fd, comp, &p, size);
 		if (r < 0)
 			return rf_fail(err, r, "%s: does not decompress as %s: %s", path,
 				       rf_comp_name(comp),
 				       r == -EBADMSG ? "corrupt, truncated or another format" : strerror(-r));
-	} else {
-		size = (size_t)st.st_size;
-		data = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (data == MAP_FAILED)
-			return rf_fail(err, -errno, "%s: %s", path, strerror(errno));
+		*data = p;
+		return 0;
 	}
-	r = rf_modfile_check_elf(data, size, &why);
-	if (comp != RF_COMP_NONE)
-		free(data);
-	else
-		munmap(data, size);
-	return r < 0 ? rf_fail(err, r, "%s: %s", path, why) : 0;
+	*size = (size_t)st.st_size;
+	p = mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED)
+		return rf_fail(err, -errno, "%s: %s", path, strerror(errno));
+	*data = p;
+	*mapped = true;
+	return 0;
 }
 
-int rf_modfile_check(const char *path, struct rf_err *err)
+static int read_fd(int fd, const char *path, struct rf_modinfo *info, struct rf_err *err)
+{
+	unsigned char *data = NULL;
+	const char *why;
+	size_t size = 0;
+	bool mapped = false;
+	int r = load_bytes(fd, path, &data, &size, &mapped, err);
+
+	if (r < 0)
+		return r;
+	r = rf_modfile_check_elf(data, size, &why);
+	if (r < 0)
+		rf_fail(err, r, "%s: %s", path, why);
+	/* The trailer first: libelf may rewrite headers in place for a foreign byte order. */
+	if (r >= 0 && info && (r = rf_modsig_parse(data, size, &info->sig)) < 0)
+		rf_fail(err, r, "%s: %s", path, strerror(-r));
+	if (r >= 0 && info && (r = read_firmware(data, size, &info->firmware)) < 0)
+		rf_fail(err, r, "%s: %s", path, strerror(-r));
+	if (mapped)
+		munmap(data, size);
+	else
+		free(data);
+	return r;
+}
+
+static int open_module(const char *path, struct rf_err *err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	int r;
 
 	if (fd < 0)
 		return rf_fail(err, -errno, "%s: %s", path,
 			       errno == ENOENT ? "missing from the module tree" : strerror(errno));
-	r = check_fd(fd, path, err);
+	return fd;
+}
+
+int rf_modfile_check(const char *path, struct rf_err *err)
+{
+	int fd = open_module(path, err), r;
+
+	if (fd < 0)
+		return fd;
+	r = read_fd(fd, path, NULL, err);
 	close(fd);
 	return r;
+}
+
+int rf_modfile_read(const char *path, struct rf_modinfo *info, struct rf_err *err)
+{
+	int fd = open_module(path, err), r;
+
+	if (fd < 0)
+		return fd;
+	r = read_fd(fd, path, info, err);
+	close(fd);
+	return r;
+}
+
+void rf_modinfo_free(struct rf_modinfo *info)
+{
+	rf_strv_clear(&info->firmware);
+	rf_modsig_free(&info->sig);
 }

@@ -38,6 +38,8 @@ struct rf_modsig {
  * p[0..n), whatever the bytes. */
 int rf_modsig_parse(const unsigned char *p, size_t n, struct rf_modsig *out);
 void rf_modsig_free(struct rf_modsig *s);
+/* A copy of src (its strings and key duplicated) into *dst. 0 or -ENOMEM (dst then empty). */
+int rf_modsig_copy(struct rf_modsig *dst, const struct rf_modsig *src);
 
 /* Two signatures made with the same key (issuer and serial). */
 bool rf_modsig_same_key(const struct rf_modsig *a, const struct rf_modsig *b);
@@ -52,8 +54,9 @@ const char *rf_certs_match(const struct rf_certs *certs, const struct rf_modsig 
 
 /* Verify the signature of the n bytes at p (sig parsed from them) against certs: a detached
  * CMS signature over p[0..content_len) by a certificate of certs. 0 with *file set to that
- * certificate's file, or -EKEYREJECTED with the reason in err ("signature does not match the
- * module's contents", "signed by a key not among the trusted certificates", ...). */
+ * certificate's file, or -EKEYREJECTED with the reason in err ("signature by the key of FILE
+ * does not match the module's contents", "signed by a key not among the trusted
+ * certificates", "module is not signed", "malformed signature (WHY)"). */
 int rf_modsig_verify(const unsigned char *p, size_t n, const struct rf_modsig *sig,
 		     const struct rf_certs *certs, const char **file, struct rf_err *err);
 

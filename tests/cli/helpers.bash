@@ -259,3 +259,29 @@ expect_error() {
 re_escape() {
 	printf '%s' "$1" | sed 's/[][\\.*^$+?(){}|]/\\&/g'
 }
+
+# The out-of-tree modules and key pairs (tests/fixtures/mkoot): RF_OOT_DIR, RF_KBUILD,
+# RF_SIGN_KEY[2], RF_SIGN_CERT[2]. Skips, saying why, when prepare could not make them (no
+# network for the kbuild packages); fails when the tests were not run through make check.
+need_oot() {
+	if [[ -z ${RF_OOT_DIR:-} && -n ${RF_OOT_SKIP:-} ]]; then
+		skip "$RF_OOT_SKIP"
+	fi
+	need_fixture RF_OOT_DIR RF_OOT_KVER RF_KBUILD RF_SIGN_KEY RF_SIGN_CERT RF_SIGN_KEY2 RF_SIGN_CERT2
+}
+
+# sig_len FILE: the PKCS#7 length in a signed module's trailer (big-endian, before the magic).
+sig_len() {
+	local n
+	n=$(stat -c %s "$1")
+	od -An -tu1 -j $((n - 32)) -N4 "$1" | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }'
+}
+
+# split_signed FILE DIR: DIR/content (the bytes the signature covers) and DIR/sig.der.
+split_signed() {
+	local n l
+	n=$(stat -c %s "$1")
+	l=$(sig_len "$1")
+	head -c $((n - 40 - l)) "$1" > "$2/content"
+	tail -c $((l + 40)) "$1" | head -c "$l" > "$2/sig.der"
+}

@@ -44,6 +44,47 @@ static int check(const struct tiny *t, size_t n, const char **why)
 	return r;
 }
 
+/* rf_modfile_read on a gcc-built relocatable with a .modinfo section, plain and as .ko.xz:
+ * the firmware= values in order, nothing else taken for one. */
+static void test_read_firmware(void)
+{
+	char dir[] = "/tmp/rf-modfile-XXXXXX", cmd[1024], path[512];
+	static const char src[] =
+		"#define MI(n, s) static const char n[] __attribute__((section(\".modinfo\"), used, "
+		"aligned(1))) = s\n"
+		"MI(a, \"license=GPL\");\nMI(b, \"firmware=qlogic/2500.bin\");\n"
+		"MI(c, \"alias=pci:v1077*\");\nMI(d, \"firmware=ql2600_fw.bin\");\n"
+		"MI(e, \"firmware=\");\nMI(f, \"myfirmware=not-this.bin\");\n";
+	FILE *f;
+
+	if (!mkdtemp(dir)) {
+		TAP_CHECK(0, "mkdtemp: %s", strerror(errno));
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/m.c", dir);
+	f = fopen(path, "w");
+	if (f)
+		fputs(src, f), fclose(f);
+	snprintf(cmd, sizeof(cmd), "cd '%s' && gcc -c -o m.ko m.c && xz --check=crc32 -k -c m.ko > x.ko.xz",
+		 dir);
+	TAP_CHECK(system(cmd) == 0, "gcc builds a module with .modinfo");
+	for (int i = 0; i < 2; i++) {
+		struct rf_modinfo info = { 0 };
+		struct rf_err err = { "" };
+
+		snprintf(path, sizeof(path), "%s/%s", dir, i ? "x.ko.xz" : "m.ko");
+		TAP_CHECK(rf_modfile_read(path, &info, &err) == 0, "%s reads: %s", path + strlen(dir), err.msg);
+		TAP_CHECK(info.firmware.n == 2 && strcmp(info.firmware.v[0], "qlogic/2500.bin") == 0 &&
+			  strcmp(info.firmware.v[1], "ql2600_fw.bin") == 0,
+			  "%s: its two firmware names, in order (%zu found)", path + strlen(dir),
+			  info.firmware.n);
+		TAP_CHECK(info.sig.state == RF_MODSIG_UNSIGNED, "%s: unsigned", path + strlen(dir));
+		rf_modinfo_free(&info);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	(void)!system(cmd);
+}
+
 int main(void)
 {
 	struct tiny t;
@@ -73,5 +114,6 @@ int main(void)
 	tiny_init(&t);
 	t.eh.e_shstrndx = 7;
 	TAP_CHECK(check(&t, sizeof(t), &why) == -ENOEXEC, "a section name index out of range: %s", why);
+	test_read_firmware();
 	return tap_done();
 }
