@@ -39,14 +39,16 @@ static int mount_one(const char *newroot, const struct rf_fstab_entry *e,
 		     const struct rf_usrmount_env *env, char *why, size_t whylen)
 {
 	char target[600], dev[sizeof(e->spec)], type[sizeof(e->type)], reason[512];
-	struct stat st;
+	struct stat st = { 0 };
 	int r;
 
 	snprintf(target, sizeof(target), "%s%s", newroot, e->file);
 	memcpy(type, e->type, sizeof(type));
-	if (stat(target, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		snprintf(why, whylen, "%s (/etc/fstab line %u): its mount point %s is not a directory "
-			 "on the root", e->file, e->line, target);
+	/* lstat: a symlink there would be followed in the initramfs, not in the new root */
+	if (lstat(target, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(why, whylen, "%s (/etc/fstab line %u): its mount point %s is %s on the root",
+			 e->file, e->line, target, S_ISLNK(st.st_mode) ? "a symlink, not a directory" :
+			 "not a directory");
 		return -ENOENT;
 	}
 	if (rf_fstab_is_block(e->spec)) {
