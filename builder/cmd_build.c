@@ -20,6 +20,7 @@
 #include "log.h"
 #include "opts.h"
 #include "select.h"
+#include "build_sig.h"
 
 #include "libdir.h" /* RF_LIBDIR: $(PREFIX)/lib/ramforge, from the Makefile */
 
@@ -44,6 +45,9 @@ static const char help_tail[] =
 	"      --init PATH           the ramforge-init binary to use as /init\n"
 	"      --lock-timeout SECS   wait at most SECS for another build into IMAGE's directory\n"
 	"                            (default 60; 0: do not wait)\n"
+	"      --sign-key KEY        sign the unsigned modules outside the tree's kernel/ (extra/,\n"
+	"      --sign-cert CERT      updates/, dkms) with KEY and CERT as they are packed; the tree\n"
+	"                            is not changed (config sign_key=, sign_cert=)\n"
 	"  -v, --verbose             show each stage with its time; -q: errors only\n"
 	"  -h, --help                this text\n"
 	"\n"
@@ -271,6 +275,7 @@ static int build(const struct rf_opts *o, int lock_secs, struct rf_err *err)
 	struct rf_bundle_out bo = { 0 };
 	struct rf_select s = { 0 };
 	struct rf_modset set = { 0 };
+	struct rf_signin signin = { 0 };
 	struct rf_manifest m = { 0 };
 	struct rf_archive_opts a = { 0 };
 	struct rf_install_opts io = { 0 };
@@ -295,12 +300,17 @@ static int build(const struct rf_opts *o, int lock_secs, struct rf_err *err)
 	for (size_t i = 0; i < set.warnings.n; i++)
 		rf_warn("%s", set.warnings.v[i]);
 	rf_info("closure: %zu modules for %s in %.1f ms", set.n, set.kver, (rf_now() - t0) * 1000);
+	r = rf_build_signatures(o, &s, &set, &signin, err);
+	if (r < 0)
+		goto out;
 	t0 = rf_now();
 	image = o->args.n ? strdup(o->args.v[0]) : default_image(&s);
 	init = find_init(o->init);
 	struct rf_image_inputs in = { .sysroot = s.sysroot, .init_path = init,
 				      .steps = bo.steps, .nsteps = bo.nsteps };
 	r = image && init ? rf_image_compose(&set, &in, &m, err) : -ENOMEM;
+	if (r >= 0) /* the modules signed on the way in: their new bytes */
+		r = rf_signin_add(&signin, &set, &m);
 	if (r >= 0) /* the bundles' programs with their libraries, configuration, key files */
 		r = rf_bundle_out_add_files(&bo, s.sysroot, &m, NULL, err);
 	if (r >= 0) /* ramforge.conf's install_items, with their libraries */
@@ -327,6 +337,7 @@ out:
 	free(image);
 	free(init);
 	rf_manifest_free(&m);
+	rf_signin_free(&signin);
 	rf_modset_free(&set);
 	rf_bundle_out_free(&bo);
 	rf_crypttab_free(&ct);

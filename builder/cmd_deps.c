@@ -3,11 +3,14 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "build_sig.h"
 #include "closure.h"
 #include "cmds.h"
 #include "log.h"
 #include "opts.h"
+#include "print_sig.h"
 #include "select.h"
+#include "sigcheck.h"
 
 static const char help_head[] =
 	"Usage: ramforge deps [SELECTION] [--explain] [NAME...]\n"
@@ -29,7 +32,10 @@ static const char help_tail[] =
 	"Output:\n"
 	"      --explain             one line per module: NAME PATH WHY (PATH is '(builtin)' for\n"
 	"                            built-in modules); then one line per module left out:\n"
-	"                            NAME - left out: RULE (with the rule's FILE:LINE)\n"
+	"                            NAME - left out: RULE (with the rule's FILE:LINE); each\n"
+	"                            module's line ends in its signature, as `ls --signatures`:\n"
+	"                            signer=\"CN\" sig_key=SERIAL sig_hashalgo=HASH trust=T (T is\n"
+	"                            in-tree, cert:FILE, untrusted, unsigned or malformed)\n"
 	"  -q, --quiet               no warnings on stderr\n"
 	"  -v, --verbose             more detail on stderr (twice: libkmod's debug log)\n"
 	"  -h, --help                this text\n"
@@ -38,14 +44,31 @@ static const char help_tail[] =
 	"module tree, a failed write of the output), with one line on stderr saying what and\n"
 	"why; 2 on a usage error (an unknown option, a missing or invalid option value).\n";
 
-static void print_set(const struct rf_modset *set, bool explain)
+/* --explain: each module's signature, as `ls --signatures` shows it. */
+static int check_signatures(const struct rf_opts *o, const struct rf_select *s,
+			    const struct rf_modset *set, struct rf_sigcheck *c, struct rf_err *err)
+{
+	struct rf_sigpolicy_opts po = rf_sigpolicy_opts_of(o, s);
+	struct rf_sigpolicy pol = { 0 };
+	int r = rf_sigpolicy_resolve(&pol, &po, err);
+
+	if (r >= 0)
+		r = rf_sigcheck_run(set, &pol, NULL, c, err);
+	rf_sigpolicy_free(&pol);
+	return r;
+}
+
+static void print_set(const struct rf_modset *set, const struct rf_sigcheck *c, bool explain)
 {
 	for (size_t i = 0; i < set->n; i++) {
 		const struct rf_module *m = &set->mods[i];
 
-		if (explain)
-			printf("%s %s %s\n", m->name, m->builtin ? "(builtin)" : m->path, m->why);
-		else
+		if (explain) {
+			printf("%s %s %s", m->name, m->builtin ? "(builtin)" : m->path, m->why);
+			if (!m->builtin)
+				rf_print_signature(&m->info.sig, c->v[i].trust, c->v[i].why);
+			putchar('\n');
+		} else
 			printf("%s\n", m->name);
 	}
 	for (size_t i = 0; explain && i < set->nexcl; i++)
@@ -58,6 +81,7 @@ int rf_cmd_deps(int argc, char **argv)
 	struct rf_select s = { 0 };
 	struct rf_select_opts so;
 	struct rf_modset set = { 0 };
+	struct rf_sigcheck c = { 0 };
 	struct rf_err err = { "" };
 	int r = rf_opts_parse(&o, argc, argv, RF_OPT_SELECTION | RF_OPT_EXPLAIN, &err);
 	bool usage = r < 0;
@@ -78,11 +102,14 @@ int rf_cmd_deps(int argc, char **argv)
 		rf_warn("%s", s.warnings.v[i]);
 	for (size_t i = 0; r >= 0 && i < set.warnings.n; i++)
 		rf_warn("%s", set.warnings.v[i]);
+	if (r >= 0 && o.explain)
+		r = check_signatures(&o, &s, &set, &c, &err);
 	if (r >= 0)
-		print_set(&set, o.explain);
+		print_set(&set, &c, o.explain);
 	else
 		rf_error("%s", err.msg);
 out:
+	rf_sigcheck_free(&c);
 	rf_modset_free(&set);
 	rf_select_free(&s);
 	rf_opts_free(&o);

@@ -21,6 +21,7 @@
 #include "ls_extract.h"
 #include "modsig.h"
 #include "opts.h"
+#include "print_sig.h"
 #include "sigtrust.h"
 
 static const char help[] =
@@ -263,8 +264,9 @@ struct siglist {
 	struct rf_err *err;
 };
 
-/* "lib/modules/KVER/REL" (also under usr/) with a module suffix: its NAME and REL. */
-static char *module_name(const char *path, const char **rel)
+/* "lib/modules/KVER/REL" (also under usr/) with a module suffix: 1 with its NAME (malloc'd,
+ * kmod-normalised) and REL; 0 for any other path; -ENOMEM. */
+static int module_name(const char *path, char **name, const char **rel)
 {
 	static const char *const suffixes[] = { ".ko", ".ko.xz", ".ko.zst", ".ko.gz" };
 	const char *p = path, *slash, *base;
@@ -273,25 +275,25 @@ static char *module_name(const char *path, const char **rel)
 	if (strncmp(p, "usr/", 4) == 0)
 		p += 4;
 	if (strncmp(p, "lib/modules/", 12) != 0)
-		return NULL;
+		return 0;
 	slash = strchr(p + 12, '/');
 	base = strrchr(p, '/') + 1;
 	if (!slash || base <= slash)
-		return NULL;
+		return 0;
 	*rel = slash + 1;
 	blen = strlen(base);
 	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
 		size_t slen = strlen(suffixes[i]);
-		char *name;
 
 		if (blen <= slen || strcmp(base + blen - slen, suffixes[i]) != 0)
 			continue;
-		name = strndup(base, blen - slen);
-		if (name)
-			(void)rf_kmod_normalize(name, name);
-		return name ? name : (char *)"";
+		*name = strndup(base, blen - slen);
+		if (!*name)
+			return -ENOMEM;
+		(void)rf_kmod_normalize(*name, *name);
+		return 1;
 	}
-	return NULL;
+	return 0;
 }
 
 /* The module's bytes as the kernel sees them: decompressed when its name says so. */
@@ -323,10 +325,10 @@ static int collect_signature(const struct rf_inspect_entry *e, void *data)
 	size_t n;
 	int r;
 
-	if (!S_ISREG(e->mode) || !(name = module_name(e->path, &rel)))
+	if (!S_ISREG(e->mode) || (r = module_name(e->path, &name, &rel)) == 0)
 		return 0;
-	if (!name[0] || rf_grow(&l->v, &l->cap, l->n, sizeof(*l->v), 64) < 0) {
-		if (name[0])
+	if (r < 0 || rf_grow(&l->v, &l->cap, l->n, sizeof(*l->v), 64) < 0) {
+		if (r > 0)
 			free(name);
 		return rf_fail(l->err, -ENOMEM, "listing signatures: %s", strerror(ENOMEM));
 	}
@@ -352,38 +354,16 @@ static int collect_signature(const struct rf_inspect_entry *e, void *data)
 	return r < 0 ? rf_fail(l->err, r, "listing signatures: %s", strerror(-r)) : 0;
 }
 
-/* A signer for a double-quoted field: '"', '\' and control bytes escaped. */
-static void print_quoted(const char *s)
-{
-	putchar('"');
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			printf("\\x%02x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
 static void print_signature(const struct sigrec *s, const struct rf_modsig *intree)
 {
 	enum rf_trust t = rf_sigtrust_decide(&s->sig, s->cert, intree);
-	bool signed_ = s->sig.state == RF_MODSIG_SIGNED;
+	char cert[4096];
 
-	printf("%s signer=", s->name);
-	print_quoted(signed_ ? s->sig.signer : "");
-	printf(" sig_key=%s sig_hashalgo=%s trust=%s", signed_ ? s->sig.sig_key : "",
-	       signed_ ? s->sig.hashalgo : "", rf_trust_name(t));
-	if (t == RF_TRUST_CERT)
-		printf(":%s", s->file);
-	else if (t == RF_TRUST_MALFORMED)
-		printf(" (%s)", s->sig.why);
-	else if (t == RF_TRUST_UNTRUSTED && s->why)
-		printf(" (%s)", s->why);
+	snprintf(cert, sizeof(cert), "cert:%s", s->file ? s->file : "");
+	printf("%s", s->name);
+	rf_print_signature(&s->sig, t == RF_TRUST_CERT ? cert : rf_trust_name(t),
+			   t == RF_TRUST_MALFORMED ? s->sig.why
+			   : t == RF_TRUST_UNTRUSTED ? s->why : NULL);
 	putchar('\n');
 }
 
@@ -443,7 +423,8 @@ int rf_cmd_ls(int argc, char **argv)
 		goto out;
 	}
 	if (r >= 0 && o.modules + o.binaries + o.signatures > 1) {
-		r = rf_fail(&err, -EINVAL, "ls: --modules, --binaries and --signatures do not go together");
+		r = rf_fail(&err, -EINVAL, "ls: %s and %s do not go together",
+			    o.modules ? "--modules" : "--binaries", o.signatures ? "--signatures" : "--binaries");
 		usage = true;
 	}
 	if (r >= 0 && o.trusted_certs.n && !o.signatures) {

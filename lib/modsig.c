@@ -213,7 +213,8 @@ int rf_modsig_parse(const unsigned char *p, size_t n, struct rf_modsig *out)
 
 	memset(out, 0, sizeof(*out));
 	out->content_len = n;
-	if (n < MAGIC_LEN || memcmp(p + n - MAGIC_LEN, RF_MODSIG_MAGIC, MAGIC_LEN) != 0)
+	/* module_sig_check: a marker only after more than the marker's own bytes */
+	if (n <= MAGIC_LEN || memcmp(p + n - MAGIC_LEN, RF_MODSIG_MAGIC, MAGIC_LEN) != 0)
 		return 0;
 	len = n - MAGIC_LEN;
 	if (len <= sizeof(ms))
@@ -311,8 +312,23 @@ bool rf_modsig_same_key(const struct rf_modsig *a, const struct rf_modsig *b)
 
 /* ---- files: certificates and keys ---- */
 
-/* The whole of a small regular file into a memory BIO. */
-static int read_small_file(const char *file, const char *what, BIO **out, struct rf_err *err)
+/* A small file's bytes (the caller cleanses and frees them: they may be a key). */
+struct filebuf {
+	unsigned char *p;
+	size_t n;
+};
+
+static void filebuf_free(struct filebuf *f)
+{
+	if (f->p)
+		OPENSSL_cleanse(f->p, f->n);
+	free(f->p);
+	f->p = NULL;
+}
+
+/* The whole of a small regular file into memory. */
+static int read_small_file(const char *file, const char *what, struct filebuf *out,
+			   struct rf_err *err)
 {
 	struct stat st;
 	unsigned char *buf;
@@ -320,6 +336,8 @@ static int read_small_file(const char *file, const char *what, BIO **out, struct
 	ssize_t k = 0;
 	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK), e;
 
+	out->p = NULL;
+	out->n = 0;
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		e = errno;
 		if (fd >= 0)
@@ -341,42 +359,36 @@ static int read_small_file(const char *file, const char *what, BIO **out, struct
 		got += (size_t)k;
 	e = errno;
 	close(fd);
+	out->p = buf;
+	out->n = got;
 	if (got < (size_t)st.st_size) {
-		free(buf);
+		filebuf_free(out);
 		return rf_fail(err, -EIO, "%s %s: %s", what, file, k == 0 ? "short read" : strerror(e));
 	}
-	*out = BIO_new(BIO_s_mem());
-	if (!*out || BIO_write(*out, buf, (int)got) != (int)got) {
-		OPENSSL_cleanse(buf, got);
-		free(buf);
-		BIO_free(*out);
-		return rf_fail(err, -ENOMEM, "%s %s: %s", what, file, strerror(ENOMEM));
-	}
-	OPENSSL_cleanse(buf, got); /* a key's bytes live only in the BIO */
-	free(buf);
 	return 0;
 }
 
 /* DER first (a certificate starts with a SEQUENCE), else every PEM certificate. */
-static int read_certs(BIO *b, STACK_OF(X509) *into)
+static int read_certs(const struct filebuf *f, STACK_OF(X509) *into)
 {
+	const unsigned char *q = f->p;
+	BIO *b;
 	X509 *x;
-	char *data;
-	long n = BIO_get_mem_data(b, &data);
-	const unsigned char *q = (const unsigned char *)data;
 
-	if (n > 0 && data[0] == 0x30) {
-		x = d2i_X509(NULL, &q, n);
+	if (f->n > 0 && f->p[0] == 0x30) {
+		x = d2i_X509(NULL, &q, (long)f->n);
 		if (x && sk_X509_push(into, x) > 0)
 			return 1;
 		X509_free(x);
 		return 0;
 	}
-	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)))
+	b = BIO_new_mem_buf(f->p, (int)f->n);
+	while (b && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)))
 		if (sk_X509_push(into, x) <= 0) {
 			X509_free(x);
 			break;
 		}
+	BIO_free(b);
 	return sk_X509_num(into);
 }
 
@@ -393,14 +405,14 @@ struct rf_certs {
 int rf_certs_load(struct rf_certs **certs, const char *file, struct rf_err *err)
 {
 	STACK_OF(X509) *got = sk_X509_new_null();
-	BIO *b = NULL;
+	struct filebuf f = { 0 };
 	int r, n;
 
 	if (!got)
 		return rf_fail(err, -ENOMEM, "certificate %s: %s", file, strerror(ENOMEM));
-	r = read_small_file(file, "certificate", &b, err);
-	n = r < 0 ? 0 : read_certs(b, got);
-	BIO_free(b);
+	r = read_small_file(file, "certificate", &f, err);
+	n = r < 0 ? 0 : read_certs(&f, got);
+	filebuf_free(&f);
 	ERR_clear_error();
 	if (r >= 0 && n == 0)
 		r = rf_fail(err, -EINVAL, "certificate %s: not a DER or PEM X.509 certificate", file);
@@ -545,28 +557,27 @@ static int pin_cb(char *buf, int size, int rwflag, void *u)
 
 static int load_key(struct rf_signer *s, const char *key, struct rf_err *err)
 {
+	struct filebuf f = { 0 };
 	struct stat st;
-	BIO *b = NULL;
-	char *data;
-	long n;
 	const unsigned char *q;
-	int r = read_small_file(key, "signing key", &b, err);
+	BIO *b;
+	int r = read_small_file(key, "signing key", &f, err);
 
 	if (r < 0)
 		return r;
-	s->key = PEM_read_bio_PrivateKey(b, NULL, pin_cb, NULL);
-	if (!s->key) { /* DER: PKCS#8 or a traditional RSA/EC key */
-		n = BIO_get_mem_data(b, &data);
-		q = (const unsigned char *)data;
-		s->key = d2i_AutoPrivateKey(NULL, &q, n);
-	}
-	n = BIO_get_mem_data(b, &data);
-	OPENSSL_cleanse(data, (size_t)n);
+	b = BIO_new_mem_buf(f.p, (int)f.n); /* read-only: f keeps the bytes to cleanse */
+	s->key = b ? PEM_read_bio_PrivateKey(b, NULL, pin_cb, NULL) : NULL;
 	BIO_free(b);
+	if (!s->key) { /* DER: PKCS#8 or a traditional RSA/EC key */
+		q = f.p;
+		s->key = d2i_AutoPrivateKey(NULL, &q, (long)f.n);
+	}
+	filebuf_free(&f);
 	ERR_clear_error();
 	if (!s->key)
 		return rf_fail(err, -EINVAL, "signing key %s: not a PEM or DER private key%s", key,
-			       getenv("KBUILD_SIGN_PIN") ? "" : " (an encrypted key needs KBUILD_SIGN_PIN)");
+			       getenv("KBUILD_SIGN_PIN") ? " (or KBUILD_SIGN_PIN is not its passphrase)"
+							 : " (an encrypted key needs KBUILD_SIGN_PIN)");
 	if (stat(key, &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)))
 		rf_warn("signing key %s is readable by %s (mode %04o): chmod 0600 it", key,
 			(st.st_mode & S_IROTH) ? "others" : "its group", (unsigned)(st.st_mode & 07777));
@@ -576,16 +587,16 @@ static int load_key(struct rf_signer *s, const char *key, struct rf_err *err)
 static int load_cert(struct rf_signer *s, const char *cert, struct rf_err *err)
 {
 	STACK_OF(X509) *got = sk_X509_new_null();
-	BIO *b = NULL;
-	int r = got ? read_small_file(cert, "certificate", &b, err)
+	struct filebuf f = { 0 };
+	int r = got ? read_small_file(cert, "certificate", &f, err)
 		    : rf_fail(err, -ENOMEM, "certificate %s: %s", cert, strerror(ENOMEM));
 
-	if (r >= 0 && read_certs(b, got) > 0)
+	if (r >= 0 && read_certs(&f, got) > 0)
 		s->cert = sk_X509_shift(got);
 	else if (r >= 0)
 		r = rf_fail(err, -EINVAL, "certificate %s: not a DER or PEM X.509 certificate", cert);
 	sk_X509_pop_free(got, X509_free);
-	BIO_free(b);
+	filebuf_free(&f);
 	ERR_clear_error();
 	return r;
 }

@@ -12,42 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "compress.h"
 #include "decompress.h"
+#include "modbytes.h"
 #include "modfile.h"
-
-#define MODULE_MAX ((size_t)1 << 30) /* as the decompressor's limit */
-
-/* The file's bytes, decompressed as its name says. */
-static int read_module(const char *path, int fd, const struct stat *st, unsigned char **out,
-		       size_t *n, struct rf_err *err)
-{
-	enum rf_comp c = rf_comp_of(path);
-	size_t got = 0;
-	ssize_t k;
-	int r;
-
-	if (c != RF_COMP_NONE) {
-		r = rf_decompress_fd(fd, c, (void **)out, n);
-		if (r < 0)
-			return rf_fail(err, r, "%s: does not decompress as %s: %s", path, rf_comp_name(c),
-				       r == -EBADMSG ? "corrupt or truncated data" : strerror(-r));
-		return 0;
-	}
-	if ((size_t)st->st_size > MODULE_MAX)
-		return rf_fail(err, -EFBIG, "%s: larger than 1 GiB, not a module", path);
-	*out = malloc((size_t)st->st_size + 1);
-	if (!*out)
-		return rf_fail(err, -ENOMEM, "%s: %s", path, strerror(ENOMEM));
-	while (got < (size_t)st->st_size && (k = read(fd, *out + got, (size_t)st->st_size - got)) > 0)
-		got += (size_t)k;
-	if (got < (size_t)st->st_size) {
-		rf_freep(out);
-		return rf_fail(err, -EIO, "%s: %s", path, errno ? strerror(errno) : "short read");
-	}
-	*n = got;
-	return 0;
-}
 
 /* The bytes to sign: the module without its old signature (force), else refused when signed. */
 static int unsigned_part(const char *path, const unsigned char *p, size_t n, bool force,
@@ -72,28 +39,25 @@ static int unsigned_part(const char *path, const unsigned char *p, size_t n, boo
 	return r;
 }
 
-static enum rf_compress sink_of(enum rf_comp c)
-{
-	switch (c) {
-	case RF_COMP_ZSTD: return RF_COMPRESS_ZSTD;
-	case RF_COMP_XZ: return RF_COMPRESS_XZ; /* CRC32, 1 MiB dictionary: kbuild's xz options */
-	case RF_COMP_GZIP: return RF_COMPRESS_GZIP; /* no name, no time: gzip -n */
-	default: return RF_COMPRESS_NONE;
-	}
-}
-
-/* p in the file's format to fd. */
+/* p, compressed in the file's format, to fd, synced. */
 static int write_module(const char *tmp, int fd, enum rf_comp c, const unsigned char *p, size_t n,
 			struct rf_err *err)
 {
-	struct rf_zsink *z = NULL;
-	int r = rf_zsink_new(&z, fd, sink_of(c), -1, 1, err);
+	unsigned char *z = NULL;
+	size_t zn = 0, done = 0;
+	int r = rf_modbytes_compress(c, p, n, &z, &zn, err);
 
-	if (r >= 0 && (r = rf_zsink_write(z, p, n)) < 0)
-		r = rf_fail(err, r, "%s: %s", tmp, rf_zsink_message(z));
-	if (r >= 0 && (r = (int)rf_zsink_finish(z, err)) < 0)
-		r = rf_fail(err, r, "%s: %s", tmp, rf_zsink_message(z)[0] ? rf_zsink_message(z) : strerror(-r));
-	rf_zsink_free(z);
+	while (r >= 0 && done < zn) {
+		ssize_t k = write(fd, z + done, zn - done);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			r = rf_fail(err, -errno, "%s: %s", tmp, strerror(errno));
+		else
+			done += (size_t)k;
+	}
+	free(z);
 	if (r >= 0 && fsync(fd) < 0)
 		r = rf_fail(err, -errno, "%s: fsync: %s", tmp, strerror(errno));
 	return r < 0 ? r : 0;
@@ -150,26 +114,15 @@ int rf_sign_file(const char *path, const struct rf_signer *s, bool force, struct
 	unsigned char *mod = NULL, *out = NULL;
 	size_t n = 0, len = 0, outlen = 0;
 	struct stat st;
-	int fd, r;
+	int r;
 
 	/* A symlink's target is signed (rename would replace the link with a file). */
-	if (!realpath(path, real))
+	if (!realpath(path, real) || stat(real, &st) < 0)
 		return rf_fail(err, -errno, "%s: %s", path, strerror(errno));
-	fd = open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return rf_fail(err, -errno, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0) {
-		r = rf_fail(err, -errno, "%s: %s", path, strerror(errno));
-		close(fd);
-		return r;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
+	if (!S_ISREG(st.st_mode))
 		return rf_fail(err, S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL, "%s: %s", path,
 			       S_ISDIR(st.st_mode) ? strerror(EISDIR) : "not a regular file");
-	}
-	r = read_module(path, fd, &st, &mod, &n, err);
-	close(fd);
+	r = rf_modbytes_read(path, &mod, &n, err);
 	if (r >= 0)
 		r = unsigned_part(path, mod, n, force, &len, err);
 	if (r >= 0) {

@@ -89,7 +89,7 @@ image_plan() { # IMAGE: the plan's text
 	tool lvm cryptsetup
 	rf deps --sysroot "$S" --kver "$K" --explain --drivers ext4 --add-bundles lvm
 	[[ $status -eq 0 ]] || fail "$err"
-	grep -Eq '^dm_mod [^ ]+ bundle lvm \(modules.d/90-lvm/bundle.conf:[0-9]+\)$' <<< "$out" || fail "$out"
+	grep -Eq '^dm_mod [^ ]+ bundle lvm \(modules.d/90-lvm/bundle.conf:[0-9]+\) signer=.*$' <<< "$out" || fail "$out"
 	rf deps --sysroot "$S" --kver "$K" --explain --drivers ext4 --add-bundles crypt
 	grep -Eq '^dm_crypt [^ ]+ .*bundle crypt \(modules.d/90-crypt/bundle.conf:[0-9]+\)' <<< "$out" || fail "$out"
 }

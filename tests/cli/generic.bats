@@ -83,13 +83,13 @@ rule_symbols() {
 	full_sysroot
 	rf_deps --explain
 	[[ $status -eq 0 ]] || fail "deps failed: $err"
-	has_line "$out" '^ahci kernel/drivers/ata/ahci\.ko generic: kernel/drivers module importing ata_scsi_ioctl \(generic\.conf:[0-9]+\)$'
-	has_line "$out" '^ext4 kernel/fs/ext4/ext4\.ko generic: kernel/fs \(generic\.conf:[0-9]+\)$'
-	has_line "$out" '^hid_generic kernel/drivers/hid/hid-generic\.ko generic: listed \(generic\.conf:[0-9]+\)$'
+	has_line "$out" '^ahci kernel/drivers/ata/ahci\.ko generic: kernel/drivers module importing ata_scsi_ioctl \(generic\.conf:[0-9]+\) signer=.*$'
+	has_line "$out" '^ext4 kernel/fs/ext4/ext4\.ko generic: kernel/fs \(generic\.conf:[0-9]+\) signer=.*$'
+	has_line "$out" '^hid_generic kernel/drivers/hid/hid-generic\.ko generic: listed \(generic\.conf:[0-9]+\) signer=.*$'
 	has_line "$out" '^virtio_blk kernel/drivers/block/virtio_blk\.ko generic: '
 	has_line "$out" '^libata kernel/drivers/ata/libata\.ko (dependency of|generic: )'
 	# The line numbers point at the rule.
-	line=$(printf '%s\n' "$out" | sed -nE 's/^ext4 .*generic\.conf:([0-9]+)\)$/\1/p')
+	line=$(printf '%s\n' "$out" | sed -nE 's/^ext4 .*generic\.conf:([0-9]+)\) signer=.*$/\1/p')
 	[[ $(sed -n "${line}p" "$RF_TOP/conf/generic.conf") == "dir kernel/fs" ]] ||
 		fail "generic.conf:$line is not 'dir kernel/fs'"
 	lacks_line "$out" '^[^ ]+ [^ ]+$'
@@ -149,7 +149,7 @@ rule_symbols() {
 	rf_deps
 	agree "$exp"
 	rf_deps --explain
-	has_line "$out" '^fake_virtio kernel/drivers/virtio/fake_virtio\.ko generic: kernel/drivers/virtio \(generic\.conf:[0-9]+\)$'
+	has_line "$out" '^fake_virtio kernel/drivers/virtio/fake_virtio\.ko generic: kernel/drivers/virtio \(generic\.conf:[0-9]+\) signer=.*$'
 }
 
 @test "fake tree: blacklist fakefs keeps it out of the generic set" {

@@ -125,6 +125,27 @@ no_leftovers() {
 	[[ $(modinfo -F signer "$D/mod.ko") == "ramforge test signing key (untrusted)" ]]
 }
 
+@test "a DER key, and an encrypted key with its passphrase in KBUILD_SIGN_PIN, as sign-file" {
+	"$SIGN_FILE" sha256 "$D/key.priv" "$D/cert.x509" "$D/oracle.ko"
+	openssl pkey -in "$D/key.priv" -outform DER -out "$D/key.der"
+	chmod 0600 "$D/key.der"
+	rf sign --key "$D/key.der" --cert "$D/cert.x509" "$D/mod.ko"
+	[[ $status -eq 0 ]] || fail "$err"
+	cmp "$D/oracle.ko" "$D/mod.ko"
+	openssl pkey -in "$D/key.priv" -aes256 -passout pass:s3cret -out "$D/enc.pem"
+	chmod 0600 "$D/enc.pem"
+	cp "$RF_OOT_DIR/rf_oot.ko" "$D/mod.ko"
+	rf sign --key "$D/enc.pem" --cert "$D/cert.x509" "$D/mod.ko"
+	[[ $status -eq 1 && $err == "ramforge: error: signing key $D/enc.pem: not a PEM or DER private key (an encrypted key needs KBUILD_SIGN_PIN)" ]] ||
+		fail "$err"
+	KBUILD_SIGN_PIN=wrong rf sign --key "$D/enc.pem" --cert "$D/cert.x509" "$D/mod.ko"
+	[[ $status -eq 1 && $err == *"(or KBUILD_SIGN_PIN is not its passphrase)" ]] || fail "$err"
+	cmp "$RF_OOT_DIR/rf_oot.ko" "$D/mod.ko"
+	KBUILD_SIGN_PIN=s3cret rf sign --key "$D/enc.pem" --cert "$D/cert.x509" "$D/mod.ko"
+	[[ $status -eq 0 ]] || fail "$err"
+	cmp "$D/oracle.ko" "$D/mod.ko"
+}
+
 @test "a key readable by others is warned of; a 0600 key is not" {
 	chmod 0644 "$D/key.priv"
 	rf sign --key "$D/key.priv" --cert "$D/cert.x509" "$D/mod.ko"

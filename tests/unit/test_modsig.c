@@ -213,7 +213,16 @@ static void test_malformed(const char *key, const char *cert)
 	size_t outlen = 0, n, bad = 0, signed_ok = 0;
 
 	memcpy(buf, RF_MODSIG_MAGIC, 28);
-	expect_malformed(buf, 28, "truncated", "the magic alone");
+	{
+		struct rf_modsig sig;
+
+		TAP_CHECK(rf_modsig_parse(buf, 28, &sig) == 0 && sig.state == RF_MODSIG_UNSIGNED,
+			  "the magic alone is no trailer (the kernel wants more bytes than the magic)");
+		rf_modsig_free(&sig);
+	}
+	buf[28] = 'x';
+	memcpy(buf + 1, RF_MODSIG_MAGIC, 28);
+	expect_malformed(buf, 29, "truncated", "one byte and the magic");
 	memset(buf, 0, 12);
 	memcpy(buf + 12, RF_MODSIG_MAGIC, 28);
 	expect_malformed(buf, 40, "truncated", "an empty module_signature and nothing before");
