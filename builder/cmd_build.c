@@ -14,6 +14,7 @@
 #include "closure.h"
 #include "compress.h"
 #include "cmds.h"
+#include "firmware.h"
 #include "image.h"
 #include "install.h"
 #include "items.h"
@@ -269,8 +270,35 @@ static int bundles_out(const struct rf_select *s, struct rf_crypttab *ct, struct
 	return r < 0 ? r : rf_bundle_out_make(&s->bundles, ct, s->hostonly, &s->stack, bo, err);
 }
 
+/* -v: the firmware's part of the image (a generic image's can be most of it). */
+static void tell_firmware(const struct rf_firmware *fw, bool on, const struct rf_manifest *m)
+{
+	uint64_t all = manifest_bytes(m);
+
+	if (!on) {
+		rf_info("firmware: left out (--no-firmware or firmware=\"no\")");
+		return;
+	}
+	size_t n = fw->n - fw->nmissing;
+
+	rf_info("firmware: %zu file%s, %llu bytes (%.1f MiB), %.1f%% of the image's %.1f MiB "
+		"before compression; %zu not installed", n, n == 1 ? "" : "s",
+		(unsigned long long)fw->bytes, (double)fw->bytes / (1 << 20),
+		all ? (double)fw->bytes * 100 / (double)all : 0.0, (double)all / (1 << 20),
+		fw->nmissing);
+	for (size_t i = 0; i < fw->n; i++) {
+		const struct rf_fw_file *f = &fw->v[i];
+
+		if (!f->missing)
+			rf_debug("firmware %s for %s: %llu bytes%s%s", f->name, f->module,
+				 (unsigned long long)f->size, f->target ? ", a link to " : "",
+				 f->target ? f->target : "");
+	}
+}
+
 static int build(const struct rf_opts *o, int lock_secs, struct rf_err *err)
 {
+	struct rf_firmware fw = { 0 };
 	struct rf_crypttab ct = { 0 };
 	struct rf_bundle_out bo = { 0 };
 	struct rf_select s = { 0 };
@@ -304,10 +332,14 @@ static int build(const struct rf_opts *o, int lock_secs, struct rf_err *err)
 	if (r < 0)
 		goto out;
 	t0 = rf_now();
+	bool firmware = s.conf.firmware && !o->no_firmware;
+	if (firmware && (r = rf_firmware_find(&fw, &set, s.sysroot, &s.conf.add_firmware, err)) < 0)
+		goto out;
 	image = o->args.n ? strdup(o->args.v[0]) : default_image(&s);
 	init = find_init(o->init);
 	struct rf_image_inputs in = { .sysroot = s.sysroot, .init_path = init,
-				      .steps = bo.steps, .nsteps = bo.nsteps };
+				      .steps = bo.steps, .nsteps = bo.nsteps,
+				      .firmware = firmware ? &fw : NULL };
 	r = image && init ? rf_image_compose(&set, &in, &m, err) : -ENOMEM;
 	if (r >= 0) /* the modules signed on the way in: their new bytes */
 		r = rf_signin_add(&signin, &set, &m);
@@ -321,6 +353,7 @@ static int build(const struct rf_opts *o, int lock_secs, struct rf_err *err)
 	rf_manifest_sort(&m);
 	rf_info("manifest: %zu entries, %.1f MiB in %.1f ms", m.n,
 		(double)manifest_bytes(&m) / (1 << 20), (rf_now() - t0) * 1000);
+	tell_firmware(&fw, firmware, &m);
 	if (a.compress == RF_COMPRESS_ZSTD && a.level < 0 && manifest_bytes(&m) < RF_ZSTD_SMALL_INPUT)
 		a.level = RF_ZSTD_LEVEL_SMALL;
 	io = (struct rf_install_opts){ .image = image, .force = o->force, .backup = !o->no_backup,
@@ -339,6 +372,7 @@ out:
 	rf_manifest_free(&m);
 	rf_signin_free(&signin);
 	rf_modset_free(&set);
+	rf_firmware_free(&fw);
 	rf_bundle_out_free(&bo);
 	rf_crypttab_free(&ct);
 	rf_select_free(&s);

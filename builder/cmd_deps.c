@@ -6,6 +6,7 @@
 #include "build_sig.h"
 #include "closure.h"
 #include "cmds.h"
+#include "firmware.h"
 #include "log.h"
 #include "opts.h"
 #include "print_sig.h"
@@ -35,7 +36,10 @@ static const char help_tail[] =
 	"                            NAME - left out: RULE (with the rule's FILE:LINE); each\n"
 	"                            module's line ends in its signature, as `ls --signatures`:\n"
 	"                            signer=\"CN\" sig_key=SERIAL sig_hashalgo=HASH trust=T (T is\n"
-	"                            in-tree, cert:FILE, untrusted, unsigned or malformed)\n"
+	"                            in-tree, cert:FILE, untrusted, unsigned or malformed); then\n"
+	"                            one line per firmware file the image would hold:\n"
+	"                            firmware FILE SIZE WHO (SIZE: bytes, link:TARGET, or\n"
+	"                            missing; WHO: the module that asked for it)\n"
 	"  -q, --quiet               no warnings on stderr\n"
 	"  -v, --verbose             more detail on stderr (twice: libkmod's debug log)\n"
 	"  -h, --help                this text\n"
@@ -75,6 +79,21 @@ static void print_set(const struct rf_modset *set, const struct rf_sigcheck *c, 
 		printf("%s - left out: %s\n", set->excl[i].name, set->excl[i].why);
 }
 
+static void print_firmware(const struct rf_firmware *fw)
+{
+	for (size_t i = 0; i < fw->n; i++) {
+		const struct rf_fw_file *f = &fw->v[i];
+
+		if (f->missing)
+			printf("firmware %s missing %s\n", f->name, f->module);
+		else if (f->target)
+			printf("firmware %s link:%s %s\n", f->name, f->target, f->module);
+		else
+			printf("firmware %s %llu %s\n", f->name, (unsigned long long)f->size,
+			       f->module);
+	}
+}
+
 int rf_cmd_deps(int argc, char **argv)
 {
 	struct rf_opts o = { 0 };
@@ -82,6 +101,7 @@ int rf_cmd_deps(int argc, char **argv)
 	struct rf_select_opts so;
 	struct rf_modset set = { 0 };
 	struct rf_sigcheck c = { 0 };
+	struct rf_firmware fw = { 0 };
 	struct rf_err err = { "" };
 	int r = rf_opts_parse(&o, argc, argv, RF_OPT_SELECTION | RF_OPT_EXPLAIN, &err);
 	bool usage = r < 0;
@@ -104,12 +124,17 @@ int rf_cmd_deps(int argc, char **argv)
 		rf_warn("%s", set.warnings.v[i]);
 	if (r >= 0 && o.explain)
 		r = check_signatures(&o, &s, &set, &c, &err);
+	if (r >= 0 && o.explain && s.conf.firmware && !o.no_firmware)
+		r = rf_firmware_find(&fw, &set, s.sysroot, &s.conf.add_firmware, &err);
 	if (r >= 0)
 		print_set(&set, &c, o.explain);
+	if (r >= 0)
+		print_firmware(&fw);
 	else
 		rf_error("%s", err.msg);
 out:
 	rf_sigcheck_free(&c);
+	rf_firmware_free(&fw);
 	rf_modset_free(&set);
 	rf_select_free(&s);
 	rf_opts_free(&o);

@@ -175,6 +175,8 @@ static int parse_word(struct rf_cmdline *c, char *word)
 		c->timeout = atoi(v);
 	else if (KEY("ramforge.threads") && v)
 		c->threads = atoi(v);
+	else if (KEY("ramforge.load_timeout") && v)
+		c->load_timeout = atoi(v) < 0 ? 0 : atoi(v);
 	else if (KEY("rd.debug"))
 		c->debug = !v || strcmp(v, "0") != 0;
 	else if (KEY("quiet"))
@@ -198,6 +200,7 @@ int rf_cmdline_parse(struct rf_cmdline *c, const char *text)
 	if (!copy)
 		return -ENOMEM;
 	c->timeout = -1;
+	c->load_timeout = -1;
 	while (r >= 0 && (w = next_word(&s)) && strcmp(w, "--") != 0) {
 		r = keep_word(c, w);
 		if (r >= 0)

@@ -32,6 +32,8 @@ struct rf_cmdline {
 	int rootdelay;    /* seconds, 0 when absent */
 	int timeout;      /* rd.timeout= seconds, -1 when absent */
 	int threads;      /* ramforge.threads= (module loading threads), 0 when absent */
+	int load_timeout; /* ramforge.load_timeout= seconds one module load may take before the
+			   * init stops waiting for it (0: forever), -1 when absent */
 	bool debug;       /* rd.debug */
 	bool quiet;
 	enum rf_break brk; /* rd.break[=pre-mount|pre-switch-root] */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "decompress.h"
@@ -64,6 +65,7 @@ int rf_loader_init(struct rf_loader *l, const struct rf_plan *plan, const struct
 {
 	size_t n = plan->n ? plan->n : 1;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	pthread_condattr_t attr;
 
 	memset(l, 0, sizeof(*l));
 	l->plan = plan;
@@ -73,6 +75,7 @@ int rf_loader_init(struct rf_loader *l, const struct rf_plan *plan, const struct
 	/* Loading mostly waits on the kernel (relocation, signature check, probes): a few more
 	 * threads than CPUs keep it busy. ramforge.threads=1 loads one at a time. */
 	l->nthreads = cmd->threads > 0 ? cmd->threads : (int)(ncpu > 0 ? ncpu : 1) + 2;
+	l->stall = cmd->load_timeout >= 0 ? cmd->load_timeout : RF_LOADER_STALL;
 	if (l->nthreads > RF_LOADER_MAX_THREADS)
 		l->nthreads = RF_LOADER_MAX_THREADS;
 	l->res = calloc(n, sizeof(*l->res));
@@ -81,7 +84,10 @@ int rf_loader_init(struct rf_loader *l, const struct rf_plan *plan, const struct
 	l->wanted = calloc(n, sizeof(*l->wanted));
 	pthread_mutex_init(&l->lock, NULL);
 	pthread_cond_init(&l->cond, NULL);
-	pthread_cond_init(&l->idle, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* the bounded waits' clock */
+	pthread_cond_init(&l->idle, &attr);
+	pthread_condattr_destroy(&attr);
 	if (!l->res || !l->waits || !l->nwaits || !l->wanted)
 		return -ENOMEM;
 	return build_waits(l);
@@ -181,6 +187,12 @@ static bool finished(enum rf_modstate s)
 	return s != RF_MOD_PENDING && s != RF_MOD_RUNNING;
 }
 
+/* Module k is done, or given up on: nothing waits for it any longer. */
+static bool settled(const struct rf_loader *l, size_t k)
+{
+	return finished(l->res[k].state) || l->res[k].abandoned;
+}
+
 static void skip(struct rf_loader *l, size_t i, const char *why, const char *dep)
 {
 	l->res[i].state = RF_MOD_SKIPPED;
@@ -208,14 +220,14 @@ static bool ready(struct rf_loader *l, size_t i)
 	for (size_t k = 0; k < m->ndeps; k++) {
 		enum rf_modstate s = l->res[m->deps[k]].state;
 
-		if (s == RF_MOD_FAILED || s == RF_MOD_SKIPPED) {
+		if (s == RF_MOD_FAILED || s == RF_MOD_SKIPPED || l->res[m->deps[k]].abandoned) {
 			skip(l, i, "needs ", l->plan->mods[m->deps[k]].name);
 			return false;
 		}
 	}
 	/* A module that names this one as a post softdep is waited for only if it loads too. */
 	for (size_t k = 0; k < l->nwaits[i]; k++)
-		if (l->wanted[l->waits[i][k]] && !finished(l->res[l->waits[i][k]].state))
+		if (l->wanted[l->waits[i][k]] && !settled(l, l->waits[i][k]))
 			return false;
 	return true;
 }
@@ -231,10 +243,10 @@ static long pick(struct rf_loader *l)
 	return -1;
 }
 
-/* Some wanted module is still to load or loading. Called locked. */
+/* Some wanted module is still to load or loading (and waited for). Called locked. */
 static bool busy(const struct rf_loader *l)
 {
-	if (l->running)
+	if (l->running > l->nabandoned)
 		return true;
 	for (size_t i = 0; i < l->plan->n; i++)
 		if (l->wanted[i] && l->res[i].state == RF_MOD_PENDING)
@@ -252,18 +264,25 @@ static void *worker(void *arg)
 	while (!l->stopping) {
 		i = pick(l);
 		if (i < 0) {
-			if (!l->running)
+			if (l->running <= l->nabandoned)
 				pthread_cond_broadcast(&l->idle);
 			pthread_cond_wait(&l->cond, &l->lock);
 			continue;
 		}
-		struct rf_modresult res = { .state = RF_MOD_RUNNING, .second = l->res[i].second };
+		struct rf_modresult res = { .state = RF_MOD_RUNNING, .second = l->res[i].second,
+					    .started = rf_uptime() };
 
 		l->res[i].state = RF_MOD_RUNNING;
+		l->res[i].started = res.started;
 		l->running++;
 		pthread_mutex_unlock(&l->lock);
 		load_one(l, (size_t)i, &res);
 		pthread_mutex_lock(&l->lock);
+		if (l->res[i].abandoned) {
+			l->nabandoned--;
+			rf_notice("%s: its load finished after all, %.0f s after it started",
+				  l->plan->mods[i].name, rf_uptime() - res.started);
+		}
 		l->res[i] = res;
 		l->running--;
 		pthread_cond_broadcast(&l->cond);
@@ -343,11 +362,38 @@ static size_t requeue(struct rf_loader *l)
 	return n;
 }
 
+/* Give up on loads that have run past the bound, naming each on the console. Called locked. */
+static void abandon_stuck(struct rf_loader *l)
+{
+	double now = rf_uptime();
+
+	for (size_t i = 0; l->stall > 0 && i < l->plan->n; i++) {
+		struct rf_modresult *r = &l->res[i];
+
+		if (r->state != RF_MOD_RUNNING || r->abandoned || now - r->started < l->stall)
+			continue;
+		r->abandoned = true;
+		l->nabandoned++;
+		rf_warn("%s: still loading after %.0f s (ramforge.load_timeout=%d): not waiting "
+			"for it any longer", l->plan->mods[i].name, now - r->started, l->stall);
+	}
+}
+
+/* Until nothing waited for is left, looking for stuck loads every second. Called locked. */
 static void wait_idle(struct rf_loader *l)
 {
+	struct timespec ts;
+
 	while (busy(l)) {
 		pthread_cond_broadcast(&l->cond);
-		pthread_cond_wait(&l->idle, &l->lock);
+		if (l->stall <= 0) {
+			pthread_cond_wait(&l->idle, &l->lock);
+			continue;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&l->idle, &l->lock, &ts);
+		abandon_stuck(l);
 	}
 }
 
@@ -420,12 +466,31 @@ void rf_loader_report(struct rf_loader *l, int prio)
 	pthread_mutex_unlock(&l->lock);
 }
 
+int rf_loader_abandoned(struct rf_loader *l)
+{
+	int n;
+
+	pthread_mutex_lock(&l->lock);
+	n = l->nabandoned;
+	pthread_mutex_unlock(&l->lock);
+	return n;
+}
+
 void rf_loader_free(struct rf_loader *l)
 {
+	bool stuck;
+
 	pthread_mutex_lock(&l->lock);
 	l->stopping = true;
+	stuck = l->nabandoned > 0;
 	pthread_cond_broadcast(&l->cond);
 	pthread_mutex_unlock(&l->lock);
+	if (stuck) { /* a thread still in finit_module writes into l when it returns */
+		for (int t = 0; t < RF_LOADER_MAX_THREADS; t++)
+			if (l->threads[t])
+				pthread_detach(l->threads[t]);
+		return;
+	}
 	for (int t = 0; t < RF_LOADER_MAX_THREADS; t++)
 		if (l->threads[t])
 			pthread_join(l->threads[t], NULL);

@@ -105,6 +105,8 @@ int rf_image_compose(const struct rf_modset *set, const struct rf_image_inputs *
 		r = rf_depindex_add(set, m, err);
 	if (r >= 0)
 		r = rf_plan_add(set, in->steps, in->nsteps, m, err);
+	if (r >= 0 && in->firmware)
+		r = rf_firmware_add(in->firmware, m, err);
 	if (r < 0 && !err->msg[0])
 		rf_fail(err, r, "composing the image: %s", strerror(-r));
 	return r;

@@ -194,6 +194,11 @@ int rf_input_open(const char *root, const char *path, const char *display, unsig
 	return fd;
 }
 
+int rf_input_open_path(const char *root, const char *path, int flags)
+{
+	return open_in(root, path, O_PATH | O_CLOEXEC | flags);
+}
+
 static int too_large(const char *display, size_t max, struct rf_err *err)
 {
 	return rf_fail(err, -EFBIG, "%s: larger than %zu bytes", display, max);

@@ -36,6 +36,11 @@ int rf_input_open(const char *root, const char *path, const char *display, unsig
 int rf_input_read_fd(int fd, const char *display, size_t max, char **text, size_t *len,
 		     struct rf_err *err);
 
+/* An O_PATH descriptor of ROOT/PATH (a directory to look into with fstatat/readlinkat), resolved
+ * as rf_input_open resolves (inside ROOT; the last component followed too). flags are added
+ * to O_PATH|O_CLOEXEC (O_DIRECTORY, O_NOFOLLOW). Returns the fd or -errno; no message. */
+int rf_input_open_path(const char *root, const char *path, int flags);
+
 /* rf_input_open, then rf_input_read_fd. */
 int rf_input_read(const char *root, const char *path, const char *display, size_t max,
 		  unsigned flags, char **text, size_t *len, struct rf_err *err);

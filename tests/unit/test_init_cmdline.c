@@ -58,7 +58,8 @@ int main(void)
 				       "rd.break=pre-mount modprobe.blacklist=floppy,pcspkr "
 				       "rd.driver.blacklist=nouveau virtio-blk.queue_depth=77 "
 				       "virtio_blk.num_request_queues=1 scsi_mod.dev_flags=\"a b\" "
-				       "ramforge.threads=3 -- rw virtio_blk.x=1") == 0,
+				       "ramforge.threads=3 ramforge.load_timeout=7 -- rw "
+				       "virtio_blk.x=1") == 0,
 		  "parse");
 	TAP_STREQ(c.root, "UUID=ab-cd", "root=, quotes removed");
 	TAP_STREQ(c.rootfstype, "ext4", "rootfstype=");
@@ -67,6 +68,7 @@ int main(void)
 	TAP_CHECK(!c.rw, "ro (a 'rw' after -- is the init's, not ours)");
 	TAP_CHECK(c.rootwait && c.rootdelay == 2 && c.timeout == 5, "rootwait rootdelay rd.timeout");
 	TAP_CHECK(c.debug && c.quiet && c.threads == 3, "rd.debug quiet ramforge.threads");
+	TAP_CHECK(c.load_timeout == 7, "ramforge.load_timeout= (not a module parameter)");
 	TAP_CHECK(c.brk == RF_BREAK_PRE_MOUNT, "rd.break=pre-mount");
 	TAP_CHECK(rf_cmdline_blacklisted(&c, "floppy") && rf_cmdline_blacklisted(&c, "pcspkr") &&
 			  rf_cmdline_blacklisted(&c, "nouveau") && !rf_cmdline_blacklisted(&c, "ext4"),
@@ -82,8 +84,9 @@ int main(void)
 	rf_cmdline_free(&c);
 
 	TAP_CHECK(rf_cmdline_parse(&c, "root=/dev/vda rw rd.break") == 0, "parse 2");
-	TAP_CHECK(c.rw && c.timeout == -1 && c.brk == RF_BREAK_PRE_SWITCH_ROOT,
-		  "rw; no rd.timeout is -1; bare rd.break is pre-switch-root");
+	TAP_CHECK(c.rw && c.timeout == -1 && c.load_timeout == -1 &&
+			  c.brk == RF_BREAK_PRE_SWITCH_ROOT,
+		  "rw; no rd.timeout (or load_timeout) is -1; bare rd.break is pre-switch-root");
 	rf_cmdline_free(&c);
 
 	test_words();
