@@ -19,6 +19,7 @@
 #include "install.h"
 #include "items.h"
 #include "log.h"
+#include "microcode.h"
 #include "opts.h"
 #include "select.h"
 #include "build_sig.h"
@@ -44,6 +45,8 @@ static const char help_tail[] =
 	"      --no-backup           do not keep a backup of the replaced image\n"
 	"      --compress C          zstd (default), gzip, xz, lz4, none (config: compress=)\n"
 	"      --init PATH           the ramforge-init binary to use as /init\n"
+	"      --no-early-microcode  no CPU microcode ahead of the image (config: early_microcode=;\n"
+	"                            --early-microcode: put it in, the default)\n"
 	"      --lock-timeout SECS   wait at most SECS for another build into IMAGE's directory\n"
 	"                            (default 60; 0: do not wait)\n"
 	"      --sign-key KEY        sign the unsigned modules outside the tree's kernel/ (extra/,\n"
@@ -260,6 +263,60 @@ static void tell_installed(const char *image, const struct rf_install_report *re
 		rf_info("wrote %s", image);
 }
 
+/* -v: what went into the early microcode segment. */
+static void tell_microcode(const struct rf_microcode_report *rep)
+{
+	char cpu[128] = "";
+
+	if (rep->cpu_read)
+		snprintf(cpu, sizeof(cpu), " for this host's CPU (%s family %u model %u stepping %u)",
+			 rep->cpu.vendor_id, rep->cpu.family, rep->cpu.model, rep->cpu.stepping);
+	if (rep->bytes[0] + rep->bytes[1] == 0)
+		rf_info("early microcode: none%s", rep->cpu_read ? cpu :
+			" (no files in lib/firmware/intel-ucode or lib/firmware/amd-ucode)");
+	else
+		rf_info("early microcode%s: %llu bytes uncompressed (GenuineIntel.bin %llu from %zu "
+			"file%s, AuthenticAMD.bin %llu from %zu file%s)", cpu,
+			(unsigned long long)(rep->bytes[0] + rep->bytes[1]),
+			(unsigned long long)rep->bytes[0], rep->files[0], rep->files[0] == 1 ? "" : "s",
+			(unsigned long long)rep->bytes[1], rep->files[1], rep->files[1] == 1 ? "" : "s");
+}
+
+/* The early microcode segment: early_microcode= or --[no-]early-microcode, for the loaders
+ * the target kernel has; in hostonly mode only the blobs of the build host's CPU (its
+ * /proc/cpuinfo, under --host-root). */
+static int early_microcode(const struct rf_opts *o, const struct rf_select *s,
+			   struct rf_manifest *early, struct rf_err *err)
+{
+	bool want = o->early_microcode >= 0 ? o->early_microcode : s->conf.early_microcode;
+	bool hostonly = o->hostonly >= 0 ? o->hostonly : strcmp(s->conf.hostonly, "yes") == 0;
+	struct rf_microcode_report rep;
+	bool loads[2];
+	int r;
+
+	if (!want) {
+		rf_info("early microcode: left out (%s)", o->early_microcode == 0 ?
+			"--no-early-microcode" : "early_microcode=\"no\"");
+		return 0;
+	}
+	r = rf_microcode_kernel(s->sysroot, s->kver, loads, err);
+	if (r >= 0 && !loads[0] && !loads[1]) {
+		rf_info("early microcode: left out (%s has no microcode loader: boot/config-%s)",
+			s->kver, s->kver);
+		return 0;
+	}
+	if (r >= 0 && !loads[0] != !loads[1])
+		rf_info("early microcode: no %s (%s: %s is not set)", loads[0] ? "AuthenticAMD.bin" :
+			"GenuineIntel.bin", s->kver, loads[0] ? "CONFIG_MICROCODE_AMD" :
+			"CONFIG_MICROCODE_INTEL");
+	if (r >= 0)
+		r = rf_microcode_collect(s->sysroot, hostonly ? (o->host_root ? o->host_root : "/")
+					 : NULL, loads, early, &rep, err);
+	if (r >= 0)
+		tell_microcode(&rep);
+	return r;
+}
+
 /* The chosen bundles' steps and files; the crypt bundle reads the sysroot's crypttab. */
 static int bundles_out(const struct rf_select *s, struct rf_crypttab *ct, struct rf_bundle_out *bo,
 		       struct rf_err *err)
@@ -304,7 +361,7 @@ static int build(const struct rf_opts *o, int lock_secs, struct rf_err *err)
 	struct rf_select s = { 0 };
 	struct rf_modset set = { 0 };
 	struct rf_signin signin = { 0 };
-	struct rf_manifest m = { 0 };
+	struct rf_manifest m = { 0 }, early = { 0 };
 	struct rf_archive_opts a = { 0 };
 	struct rf_install_opts io = { 0 };
 	struct rf_install_report rep;
@@ -321,6 +378,9 @@ static int build(const struct rf_opts *o, int lock_secs, struct rf_err *err)
 		r = rf_closure_resolve(&s.sel, &s.reqs, &set, err);
 	if (r >= 0)
 		r = bundles_out(&s, &ct, &bo, err);
+	if (r >= 0)
+		r = early_microcode(o, &s, &early, err);
+	a.early = &early;
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < s.warnings.n; i++)
@@ -359,7 +419,7 @@ static int build(const struct rf_opts *o, int lock_secs, struct rf_err *err)
 	io = (struct rf_install_opts){ .image = image, .force = o->force, .backup = !o->no_backup,
 				       .keep = s.conf.backups, .lock_timeout = lock_secs,
 				       /* zstd packs modules about 4:1; none packs nothing */
-				       .size_hint = manifest_bytes(&m) /
+				       .size_hint = manifest_bytes(&early) + manifest_bytes(&m) /
 						    (a.compress == RF_COMPRESS_NONE ? 1 : 4) };
 	r = write_image(&m, &a, &io, &rep, err);
 	if (r >= 0)
@@ -370,6 +430,7 @@ out:
 	free(image);
 	free(init);
 	rf_manifest_free(&m);
+	rf_manifest_free(&early);
 	rf_signin_free(&signin);
 	rf_modset_free(&set);
 	rf_firmware_free(&fw);

@@ -9,6 +9,8 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -164,8 +166,9 @@ static int write_entries(struct archive *a, struct rf_zsink *z, const struct rf_
 	return r;
 }
 
-int64_t rf_archive_write(const struct rf_manifest *m, int fd, const struct rf_archive_opts *o,
-			 struct rf_err *err)
+/* One newc archive of m through the compressor o names. */
+static int64_t write_archive(const struct rf_manifest *m, int fd, const struct rf_archive_opts *o,
+			     struct rf_err *err)
 {
 	struct rf_zsink *z = NULL;
 	struct archive *a;
@@ -197,4 +200,91 @@ out:
 	archive_write_free(a);
 	rf_zsink_free(z);
 	return r;
+}
+
+/* The early segment is written here, not through libarchive, because each file's data must
+ * start at a 16-byte boundary of the image (which the boot loader loads page-aligned): Intel's
+ * early loader hands the patch to the CPU where it lies, and Intel's SDM (vol. 3A, "microcode
+ * update ... must be aligned on a 16-byte boundary") asks for that. The name field is padded
+ * with NULs to get there, as iucode_tool's early cpio and the kernel's gen_init_cpio -a do: the
+ * kernel, its early loaders and cpio read a name up to its first NUL. */
+#define EARLY_ALIGN 16
+#define NEWC_HDR 110
+
+static int early_put(struct rf_zsink *z, const void *buf, size_t len, uint64_t *off)
+{
+	*off += len;
+	return len ? rf_zsink_write(z, buf, len) : 0;
+}
+
+/* One newc header and name; a regular file's name is padded so its data starts aligned. */
+static int early_header(struct rf_zsink *z, uint64_t *off, const char *name, size_t ino,
+			uint32_t mode, uint32_t size, time_t mtime)
+{
+	static const char zeros[EARLY_ALIGN];
+	char hdr[NEWC_HDR + 1];
+	size_t len = strlen(name) + 1, ns = len;
+	int r;
+
+	/* NULs in the name field for a file; after it (not counted) as newc pads to 4 for others */
+	while (S_ISREG(mode) && (*off + NEWC_HDR + ns) % EARLY_ALIGN)
+		ns++;
+	snprintf(hdr, sizeof(hdr), "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
+		 (unsigned)ino, mode, 0u, 0u, S_ISDIR(mode) ? 2u : 1u, (unsigned)mtime, size, 0u, 0u,
+		 0u, 0u, (unsigned)ns, 0u);
+	r = early_put(z, hdr, NEWC_HDR, off);
+	if (r >= 0)
+		r = early_put(z, name, len, off);
+	if (r >= 0)
+		r = early_put(z, zeros, ns - len, off);
+	if (r >= 0)
+		r = early_put(z, zeros, (4 - *off % 4) % 4, off);
+	return r;
+}
+
+static int64_t write_early(const struct rf_manifest *m, int fd, time_t mtime, struct rf_err *err)
+{
+	static const char zeros[4];
+	struct rf_zsink *z = NULL;
+	uint64_t off = 0;
+	int64_t n;
+	int r = rf_zsink_new(&z, fd, RF_COMPRESS_NONE, -1, 1, err);
+
+	for (size_t i = 0; r >= 0 && i < m->n; i++) {
+		const struct rf_entry *e = &m->v[i];
+		bool dir = e->type == RF_ENTRY_DIR;
+
+		if (!dir && e->type != RF_ENTRY_BYTES) {
+			r = rf_fail(err, -EINVAL, "%s: the early segment holds only directories and "
+				    "generated files", e->path);
+			break;
+		}
+		r = early_header(z, &off, e->path, i + 1, (dir ? S_IFDIR : S_IFREG) | (e->mode & 07777),
+				 dir ? 0 : (uint32_t)e->size, mtime);
+		if (r >= 0 && !dir)
+			r = early_put(z, e->data, e->size, &off);
+		if (r >= 0)
+			r = early_put(z, zeros, (4 - off % 4) % 4, &off);
+	}
+	/* the kernel stops at TRAILER!!! and takes what follows as the next segment */
+	if (r >= 0)
+		r = early_header(z, &off, "TRAILER!!!", 0, 0, 0, 0);
+	if (r < 0 && z && rf_zsink_error(z) < 0)
+		r = rf_fail(err, rf_zsink_error(z), "%s", rf_zsink_message(z));
+	n = r < 0 ? r : rf_zsink_finish(z, err);
+	rf_zsink_free(z);
+	return n;
+}
+
+int64_t rf_archive_write(const struct rf_manifest *m, int fd, const struct rf_archive_opts *o,
+			 struct rf_err *err)
+{
+	int64_t early = 0, main;
+
+	if (o->early && o->early->n)
+		early = write_early(o->early, fd, o->mtime, err);
+	if (early < 0)
+		return early;
+	main = write_archive(m, fd, o, err);
+	return main < 0 ? main : early + main;
 }

@@ -223,6 +223,14 @@ struct newc {
 enum { F_MODE = 1, F_UID, F_GID, F_NLINK, F_MTIME, F_SIZE, F_RMAJ = 9, F_RMIN, F_NAMESIZE };
 
 /* One header and its name: 1, 0 at a clean end of stream, or -errno. */
+static bool only_nuls(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
 static int read_header(struct src *s, struct newc *h)
 {
 	char hdr[NEWC_HDR];
@@ -246,7 +254,9 @@ static int read_header(struct src *s, struct newc *h)
 	r = take(s, h->name, ns);
 	if (r <= 0)
 		return r < 0 ? r : bad(s, "truncated");
-	if (h->name[ns - 1] != '\0' || strlen(h->name) != ns - 1)
+	/* The kernel reads a name up to its first NUL; NULs after it pad the data to an alignment
+	 * (ramforge's and iucode_tool's early microcode cpio, gen_init_cpio -a). */
+	if (h->name[ns - 1] != '\0' || !only_nuls(h->name + strlen(h->name), ns - strlen(h->name)))
 		return bad(s, "an entry name that is not one string");
 	return take(s, NULL, (4 - (NEWC_HDR + ns) % 4) % 4) < 0 ? -EBADMSG : 1;
 }
