@@ -18,6 +18,7 @@
 #include "input.h"
 #include "inspect.h"
 #include "log.h"
+#include "ls_extract.h"
 #include "modsig.h"
 #include "opts.h"
 #include "print_sig.h"
@@ -25,6 +26,8 @@
 
 static const char help[] =
 	"Usage: ramforge ls [--modules|--binaries|--signatures [--trusted-cert FILE]...] IMAGE\n"
+	"       ramforge ls -f FILE IMAGE\n"
+	"       ramforge ls --unpack DIR [--devices] IMAGE\n"
 	"\n"
 	"List the contents of an initramfs image (ramforge's, dracut's or any newc cpio), with\n"
 	"its compression found by magic: zstd, gzip, xz, lz4 (legacy), none; also bzip2, lzma\n"
@@ -63,10 +66,17 @@ static const char help[] =
 	"                  unsigned   no signature\n"
 	"                  malformed (WHY)  a signature trailer the kernel would reject\n"
 	"      --trusted-cert FILE  a certificate (DER or PEM, repeatable) for cert:FILE\n"
+	"  -f, --file FILE print FILE of the image to stdout (as lsinitrd -f); symlinks are\n"
+	"                  followed inside the image; a FILE not in it: exit 1, one line\n"
+	"      --unpack DIR  extract the image into DIR (new, or empty): no entry is written\n"
+	"                  outside DIR (a name or symlink leading out is an error); modes and\n"
+	"                  times kept, owners only as root; device nodes and sockets skipped\n"
+	"                  (one warning) unless --devices (root only) is given\n"
 	"  -h, --help      this text\n"
 	"\n"
 	"Images are read as untrusted input: a malformed, truncated or oversized one (more than\n"
-	"4 GiB unpacked, or a decompression bomb) is an error. Nothing is written to disk.\n"
+	"4 GiB unpacked, or a decompression bomb) is an error. Nothing is written to disk,\n"
+	"except into --unpack's DIR.\n"
 	"\n"
 	"Exit status: 0 on success; 1 when the image cannot be read (one line on stderr:\n"
 	"`ramforge: error: IMAGE: why`); 2 on a usage error.\n";
@@ -425,11 +435,18 @@ int rf_cmd_ls(int argc, char **argv)
 		r = rf_fail(&err, -EINVAL, "ls takes one IMAGE (see `ramforge ls --help`)");
 		usage = true;
 	}
+	if (r >= 0 && (r = rf_ls_extract_check(&o, &err)) < 0)
+		usage = true;
 	rf_opts_apply_verbosity(&o);
 	if (r >= 0)
 		r = fd = rf_input_open(NULL, o.args.v[0], NULL, 0, &err); /* a FIFO must not hang */
 	if (r >= 0)
 		r = rf_inspect_open_fd(&img, fd, o.args.v[0], NULL, &err);
+	if (r >= 0 && (o.file || o.unpack)) {
+		r = o.file ? rf_ls_file(img, o.args.v[0], o.file, &err)
+			   : rf_ls_unpack(img, o.args.v[0], o.unpack, o.devices, &err);
+		goto done;
+	}
 	if (r >= 0 && !o.modules && !o.binaries && !o.signatures)
 		print_summary(img, o.args.v[0]);
 	if (r >= 0 && o.signatures) {
@@ -445,6 +462,7 @@ int rf_cmd_ls(int argc, char **argv)
 		if (r >= 0 && !o.modules)
 			print_headers(&l, rf_inspect_nsegments(img));
 	}
+done:
 	if (r < 0)
 		rf_error("%s", err.msg);
 out:

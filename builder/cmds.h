@@ -6,5 +6,6 @@ int rf_cmd_deps(int argc, char **argv);
 int rf_cmd_build(int argc, char **argv);
 int rf_cmd_ls(int argc, char **argv);
 int rf_cmd_bundles(int argc, char **argv);
+int rf_cmd_diff(int argc, char **argv);
 int rf_cmd_sign(int argc, char **argv);
 int rf_cmd_status(int argc, char **argv);

@@ -21,6 +21,8 @@ static const char usage[] =
 	"                      print the modules an image would hold, in load order\n"
 	"  ls    [--modules|--binaries|--signatures] IMAGE\n"
 	"                      list the contents of an image\n"
+	"  diff  OLD NEW\n"
+	"                      what changed between two images (modules, files, modprobe.d)\n"
 	"  bundles [SELECTION]\n"
 	"                      which bundles (lvm, crypt, mdraid) an image would hold, and why\n"
 	"  build --regenerate-all [--parallel N] [--if-stale] [SELECTION] [-f]\n"
@@ -40,6 +42,7 @@ static const struct {
 	{ "deps", rf_cmd_deps },
 	{ "ls", rf_cmd_ls },
 	{ "bundles", rf_cmd_bundles },
+	{ "diff", rf_cmd_diff },
 	{ "sign", rf_cmd_sign },
 	{ "status", rf_cmd_status },
 };
@@ -75,6 +78,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return finish(commands[i].run(argc - 1, argv + 1));
-	rf_error("unknown command '%s' (commands: build, deps, ls, bundles, sign, status; see `ramforge --help`)", argv[1]);
+	rf_error("unknown command '%s' (commands: build, deps, ls, bundles, diff, sign, status; see `ramforge --help`)", argv[1]);
 	return 2;
 }

@@ -15,6 +15,7 @@ enum {
 	O_BINARIES, O_SIGNATURES, O_REQUIRE_SIGNED, O_TRUSTED_CERT, O_SIGN_KEY, O_SIGN_CERT,
 	O_NO_FIRMWARE, O_EARLY_UCODE, O_NO_EARLY_UCODE, O_HASH, O_KEY, O_CERT,
 	O_IF_STALE, O_REGEN_ALL, O_PARALLEL,
+	O_FILE, O_UNPACK, O_DEVICES, /* ls */
 };
 
 struct opt_def {
@@ -57,6 +58,9 @@ static const struct opt_def defs[] = {
 	{ { "modules", no_argument, NULL, O_MODULES }, RF_OPT_LS },
 	{ { "binaries", no_argument, NULL, O_BINARIES }, RF_OPT_LS },
 	{ { "signatures", no_argument, NULL, O_SIGNATURES }, RF_OPT_LS },
+	{ { "file", required_argument, NULL, O_FILE }, RF_OPT_LS },
+	{ { "unpack", required_argument, NULL, O_UNPACK }, RF_OPT_LS },
+	{ { "devices", no_argument, NULL, O_DEVICES }, RF_OPT_LS },
 	{ { "verbose", no_argument, NULL, 'v' }, 0 },
 	{ { "quiet", no_argument, NULL, 'q' }, 0 },
 	{ { "help", no_argument, NULL, 'h' }, 0 },
@@ -105,6 +109,9 @@ static int apply(struct rf_opts *o, int c, const char *arg)
 	case O_IF_STALE: o->if_stale = true; return 0;
 	case O_REGEN_ALL: o->regenerate_all = true; return 0;
 	case O_PARALLEL: o->parallel = arg; return 0;
+	case O_FILE: o->file = arg; return 0;
+	case O_UNPACK: o->unpack = arg; return 0;
+	case O_DEVICES: o->devices = true; return 0;
 	case 'v': o->verbose++; return 0;
 	case 'q': o->quiet = true; return 0;
 	case 'h': o->help = true; return 0;
@@ -151,6 +158,8 @@ static int check_value(int c, const char *arg, const char *cmd, struct rf_err *e
 	case O_SIGN_CERT:
 	case O_KEY:
 	case O_CERT:
+	case O_FILE:
+	case O_UNPACK:
 		if (!arg[0])
 			return rf_fail(err, -EINVAL, "%s: an empty path for '--%s' (see `ramforge %s --help`)",
 				       cmd, find_def(c)->opt.name, cmd);
@@ -163,7 +172,7 @@ int rf_opts_parse(struct rf_opts *o, int argc, char **argv, unsigned accept, str
 {
 	struct option longs[NDEFS + 1];
 	/* Leading ':' tells a missing value from an unknown option; options may follow names. */
-	const char *shorts = ":k:a:o:fvqh";
+	const char *shorts = accept & RF_OPT_LS ? ":k:a:o:f:vqh" : ":k:a:o:fvqh"; /* ls -f FILE */
 	int c, r;
 
 	memset(longs, 0, sizeof(longs));
@@ -174,7 +183,7 @@ int rf_opts_parse(struct rf_opts *o, int argc, char **argv, unsigned accept, str
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
-		const struct opt_def *d = find_def(c);
+		const struct opt_def *d = find_def(c = c == 'f' && (accept & RF_OPT_LS) ? O_FILE : c);
 
 		if (c == '?' || c == ':' || !d)
 			return rf_fail(err, -EINVAL, "%s: %s '%s' (see `ramforge %s --help`)", argv[0],

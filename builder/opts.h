@@ -15,7 +15,7 @@ enum {
 	RF_OPT_SELECTION = 1 << 0, /* -k --kmoddir --sysroot -a -o --no-modules-load */
 	RF_OPT_BUILD = 1 << 1,     /* -f --no-backup --compress --init --lock-timeout */
 	RF_OPT_EXPLAIN = 1 << 2,   /* --explain */
-	RF_OPT_LS = 1 << 3,        /* --modules --binaries --signatures */
+	RF_OPT_LS = 1 << 3,        /* --modules --binaries --signatures -f --unpack --devices */
 	RF_OPT_SIGN = 1 << 4,      /* sign: --hash --key --cert -f */
 	RF_OPT_REGEN = 1 << 5,     /* build: --if-stale --regenerate-all --parallel */
 };
@@ -37,6 +37,8 @@ struct rf_opts {
 	bool no_firmware;               /* --no-firmware */
 	int early_microcode;            /* -1: from config; 0: --no-early-microcode; 1: --early-microcode */
 	const char *hash, *key, *cert;  /* sign: --hash ALGO, --key FILE, --cert FILE */
+	const char *file, *unpack;      /* ls: -f FILE, --unpack DIR */
+	bool devices;                   /* ls --unpack: --devices */
 	const char *compress;
 	const char *init;          /* --init PATH: the ramforge-init binary to put in the image */
 	const char *lock_timeout;  /* --lock-timeout SECS, as given (build checks it) */

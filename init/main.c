@@ -24,6 +24,7 @@
 #include "plan.h"
 #include "steprun.h"
 #include "switchroot.h"
+#include "usrmount.h"
 
 #define NEWROOT "/sysroot"
 #define DEFAULT_TIMEOUT 30
@@ -134,6 +135,22 @@ static bool block_ready(void *arg, const char *name)
 	return rf_coldplug_block_ready(((struct waiting *)arg)->coldplug, name);
 }
 
+/* A separate /usr: its filesystem's driver asked for, then the loading finished. */
+struct usr_ctx {
+	struct rf_coldplug *coldplug;
+	struct rf_loader *loader;
+};
+
+static void usr_want_fs(void *arg, const char *type)
+{
+	rf_coldplug_want_fs(((struct usr_ctx *)arg)->coldplug, type);
+}
+
+static void usr_settle(void *arg)
+{
+	rf_loader_wait(((struct usr_ctx *)arg)->loader);
+}
+
 /* The dm devices the steps made, as udev would have left them for the real root's systemd
  * (/run, where their database is, moves along into the new root). */
 static void hand_over_devices(void)
@@ -157,6 +174,8 @@ int main(int argc, char **argv)
 	struct waiting waiting = { &coldplug, &steps };
 	struct rf_rootdev_wait step_wait = { coldplug_idle, block_ready, &waiting };
 	struct rf_rootdev_wait root_wait = { root_idle, block_ready, &waiting };
+	struct usr_ctx usr_ctx = { &coldplug, &loader };
+	struct rf_usrmount_env usr_env = { &root_wait, 0, usr_want_fs, usr_settle, &usr_ctx };
 	char dev[256], init[256], why[512], fstype[32] = "";
 	char *cmdline;
 	int r;
@@ -210,10 +229,16 @@ int main(int argc, char **argv)
 		rf_rootdev_type(dev, fstype, sizeof(fstype));
 	rf_coldplug_want_fs(&coldplug, cmd.rootfstype ? cmd.rootfstype : fstype);
 	rf_loader_wait(&loader);
-	rf_coldplug_free(&coldplug);
 	if (rf_rootdev_mount(dev, cmd.rootfstype, cmd.rootflags, cmd.rw, NEWROOT, why,
 			     sizeof(why)) < 0)
 		fail(why, &cmd, &loader, &steps);
+	/* A separate /usr (and x-initrd.mount entries) from the root's fstab, as systemd wants. */
+	usr_env.timeout = root_timeout(&cmd);
+	if (rf_usrmount(NEWROOT, &usr_env, why, sizeof(why)) < 0) {
+		rf_loader_wait(&loader);
+		fail(why, &cmd, &loader, &steps);
+	}
+	rf_coldplug_free(&coldplug);
 	rf_loader_wait(&loader);
 	rf_loader_report(&loader, RF_LOG_DEBUG);
 	stop_if(RF_BREAK_PRE_SWITCH_ROOT, "pre-switch-root", &cmd, &loader, &steps);

@@ -48,6 +48,7 @@ struct totals {
 
 /* The entries' data a walk hands to its callback: regular files of at most max bytes. */
 struct want_data {
+	bool stream; /* rf_inspect_foreach_stream: data read through rf_inspect_chunk */
 	uint64_t max;
 	unsigned char *buf;
 	size_t cap;
@@ -308,12 +309,14 @@ static int take_data(struct src *s, const struct newc *h)
 	return r < 0 ? r : r == 0 && size ? bad(s, "truncated") : 1;
 }
 
-static int emit(struct newc *h, size_t seg, unsigned char *bytes, rf_inspect_fn fn, void *data)
+static int emit(struct newc *h, size_t seg, unsigned char *bytes, struct rf_inspect_stream *st,
+		rf_inspect_fn fn, void *data)
 {
 	struct rf_inspect_entry e = {
 		.path = h->name, .mode = h->f[F_MODE], .uid = h->f[F_UID], .gid = h->f[F_GID],
 		.nlink = h->f[F_NLINK], .rdev_major = h->f[F_RMAJ], .rdev_minor = h->f[F_RMIN],
 		.size = h->f[F_SIZE], .mtime = h->f[F_MTIME], .segment = seg, .data = bytes,
+		.stream = st,
 	};
 
 	if ((e.mode & S_IFMT) == S_IFLNK)
@@ -323,6 +326,45 @@ static int emit(struct newc *h, size_t seg, unsigned char *bytes, rf_inspect_fn 
 	if (!e.path[0])
 		e.path = ".";
 	return fn ? fn(&e, data) : 0;
+}
+
+/* A regular file's entry for rf_inspect_foreach_stream: counted, handed to fn with its data
+ * still unread, then the rest of the data and the padding skipped. */
+struct rf_inspect_stream {
+	struct src *s;
+	uint64_t left;
+};
+
+static int emit_stream(struct src *s, struct newc *h, rf_inspect_fn fn, void *data)
+{
+	struct rf_inspect_stream st = { .s = s, .left = h->f[F_SIZE] };
+	int r;
+
+	if (++s->t->entries > s->img->lim.max_entries)
+		return bad(s, "too many entries");
+	s->seg->entries++;
+	r = emit(h, s->index, NULL, &st, fn, data);
+	if (r >= 0 && st.left && (r = take(s, NULL, st.left)) == 0)
+		r = bad(s, "truncated");
+	if (r >= 0 && take(s, NULL, (4 - h->f[F_SIZE] % 4) % 4) < 0)
+		r = -EBADMSG;
+	return r < 0 ? r : 0;
+}
+
+int rf_inspect_chunk(struct rf_inspect_stream *st, const void **p, size_t *n)
+{
+	struct src *s = st->s;
+	int r;
+
+	if (st->left == 0)
+		return 0;
+	r = fill(s);
+	if (r <= 0)
+		return r < 0 ? r : bad(s, "truncated");
+	*p = s->p;
+	*n = s->avail < st->left ? s->avail : (size_t)st->left;
+	s->p += *n, s->avail -= *n, s->pos += *n, st->left -= *n;
+	return 1;
 }
 
 /* Walk one newc archive up to and including its trailer. */
@@ -338,6 +380,12 @@ static int walk_archive(struct src *s, rf_inspect_fn fn, void *data)
 		int consumed = trailer ? 0 : check_entry(s, h);
 		bool with_data = false;
 
+		if (consumed == 0 && !trailer && fn && s->wd && s->wd->stream &&
+		    (h->f[F_MODE] & S_IFMT) == S_IFREG) {
+			if ((r = emit_stream(s, h, fn, data)) < 0)
+				break;
+			continue;
+		}
 		if (consumed == 0 && !trailer && fn && (consumed = take_data(s, h)) > 0)
 			with_data = true;
 		if (consumed == 0 && (consumed = take(s, NULL, h->f[F_SIZE])) == 0)
@@ -357,7 +405,7 @@ static int walk_archive(struct src *s, rf_inspect_fn fn, void *data)
 			break;
 		}
 		s->seg->entries++;
-		if ((r = emit(h, s->index, with_data ? s->wd->buf : NULL, fn, data)) < 0)
+		if ((r = emit(h, s->index, with_data ? s->wd->buf : NULL, NULL, fn, data)) < 0)
 			break;
 	}
 	if (r == 0)
@@ -639,6 +687,14 @@ int rf_inspect_foreach_data(struct rf_inspect *img, uint64_t max_data, rf_inspec
 
 	free(wd.buf);
 	return r;
+}
+
+int rf_inspect_foreach_stream(struct rf_inspect *img, rf_inspect_fn fn, void *data,
+			      struct rf_err *err)
+{
+	struct want_data wd = { .stream = true };
+
+	return foreach(img, &wd, fn, data, err);
 }
 
 void rf_inspect_free(struct rf_inspect *img)

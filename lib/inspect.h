@@ -58,6 +58,7 @@ struct rf_inspect_entry {
 	uint64_t size, mtime;
 	size_t segment; /* index into the segments */
 	unsigned char *data; /* rf_inspect_foreach_data: a regular file's size bytes, else NULL */
+	struct rf_inspect_stream *stream; /* rf_inspect_foreach_stream: a regular file's data */
 };
 
 struct rf_inspect;
@@ -80,5 +81,14 @@ int rf_inspect_foreach(struct rf_inspect *img, rf_inspect_fn fn, void *data, str
  * (one buffer, reused: valid during the call, which may change them). */
 int rf_inspect_foreach_data(struct rf_inspect *img, uint64_t max_data, rf_inspect_fn fn, void *data,
 			    struct rf_err *err);
+
+/* The same, and a regular file's data can be read in pieces with rf_inspect_chunk from
+ * e->stream during the call (what is left unread is skipped): memory stays bounded whatever
+ * the files' sizes. */
+int rf_inspect_foreach_stream(struct rf_inspect *img, rf_inspect_fn fn, void *data,
+			      struct rf_err *err);
+/* The next bytes of e->stream: 1 with *p (borrowed until the next call) and *n set, 0 at the
+ * end of the entry's data, or -errno (the walk's err says why; return it from fn). */
+int rf_inspect_chunk(struct rf_inspect_stream *st, const void **p, size_t *n);
 
 void rf_inspect_free(struct rf_inspect *img);
