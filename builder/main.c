@@ -16,7 +16,7 @@ static const char usage[] =
 	"\n"
 	"Commands:\n"
 	"  build [SELECTION] [-f] [--no-backup] [--compress C] [IMAGE]\n"
-	"                      write an image (default /boot/initramfs-KVER.img)\n"
+	"                      write an image (default: the one the boot loader loads for KVER)\n"
 	"  deps  [SELECTION] [--explain] [NAME...]\n"
 	"                      print the modules an image would hold, in load order\n"
 	"  ls    [--modules|--binaries|--signatures] IMAGE\n"
