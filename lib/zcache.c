@@ -233,8 +233,8 @@ static void store(struct run *run, const unsigned char *key, const struct rf_zjo
 	struct rf_zcache *zc = run->zc;
 	int r;
 
-	if (atomic_load(&zc->nostore))
-		return;
+	if (atomic_load(&zc->nostore) || j->outlen > out_bound(run->c, j->inlen))
+		return; /* an entry past the bound would never be read back */
 	r = rf_zentry_write(zc->dirfd, key, j->out, j->outlen);
 	if (r == 0)
 		atomic_fetch_add(&run->stored, 1);

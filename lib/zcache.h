@@ -13,7 +13,8 @@
  * bound by removing the least recently used entries (a hit refreshes an entry's mtime).
  * Formats: RF_COMP_ZSTD (with a content checksum) and RF_COMP_XZ (CRC32 check, LZMA2 with a
  * 1 MiB dictionary, as kbuild compresses modules, so the kernel can decompress it itself).
- * Ownership: each job's `out` is malloc'd by rf_zcache_compress, freed by the caller.
+ * Ownership: each job's `out` is malloc'd by rf_zcache_compress, freed by the caller (on
+ * failure no job keeps one: every `out` is NULL).
  * Errors: -errno with the failing job's name and why in rf_err (only for failures of the
  * compression itself, such as -ENOMEM: never for the cache).
  */
