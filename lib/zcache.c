@@ -221,6 +221,7 @@ struct run {
 	int level;
 	struct rf_zjob *jobs;
 	size_t n;
+	size_t *order; /* the largest first, so that no big job starts last; NULL: as given */
 	atomic_size_t next, hits, misses, stored, corrupt;
 	atomic_bool failed;
 	pthread_mutex_t lock;
@@ -278,13 +279,14 @@ static void *worker(void *arg)
 	size_t i;
 
 	while (!atomic_load(&run->failed) && (i = atomic_fetch_add(&run->next, 1)) < run->n) {
-		int r = do_job(run, &run->jobs[i], &cctx);
+		struct rf_zjob *j = &run->jobs[run->order ? run->order[i] : i];
+		int r = do_job(run, j, &cctx);
 
 		if (r < 0) {
 			pthread_mutex_lock(&run->lock);
 			if (!run->err) {
 				run->err = r;
-				run->failed_job = &run->jobs[i];
+				run->failed_job = j;
 			}
 			pthread_mutex_unlock(&run->lock);
 			atomic_store(&run->failed, true);
@@ -292,6 +294,17 @@ static void *worker(void *arg)
 	}
 	ZSTD_freeCCtx(cctx);
 	return NULL;
+}
+
+/* qsort_r: larger inputs first, then in the given order. */
+static int by_size(const void *a, const void *b, void *jobs)
+{
+	size_t i = *(const size_t *)a, k = *(const size_t *)b;
+	size_t x = ((struct rf_zjob *)jobs)[i].inlen, y = ((struct rf_zjob *)jobs)[k].inlen;
+
+	if (x != y)
+		return x < y ? 1 : -1;
+	return i < k ? -1 : 1;
 }
 
 /* The jobs on `threads` threads (0: one per CPU); the caller's thread is one of them. */
@@ -355,10 +368,16 @@ int rf_zcache_compress(struct rf_zcache *zc, enum rf_comp c, int level, struct r
 		jobs[i].outlen = 0;
 		jobs[i].hit = false;
 	}
+	if (n > 1 && (run.order = malloc(n * sizeof(*run.order)))) { /* else: as given */
+		for (size_t i = 0; i < n; i++)
+			run.order[i] = i;
+		qsort_r(run.order, n, sizeof(*run.order), by_size, jobs);
+	}
 	pthread_mutex_init(&run.lock, NULL);
 	if (n)
 		run_pool(&run, threads);
 	pthread_mutex_destroy(&run.lock);
+	free(run.order);
 	if (run.err) {
 		struct rf_quoted q;
 
