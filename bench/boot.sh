@@ -9,9 +9,12 @@
 #     kernel/fs): the init's time loading in parallel against ramforge.threads=1;
 #   - tiny-initramfs's flat static init with the same S1 modules (fetched with apt-get download);
 #   - dracut's image for S1 where dracut is installed (its minimal module set);
-#   - the generic image (no driver named: coldplug loads what the machine has) against dracut's
-#     `--no-hostonly` image on the same kernel: size, module count, and time to root with the
-#     root disk on NVMe and on AHCI (where dracut is installed).
+#   - the generic image (no driver named: coldplug loads what the machine has), its modules one
+#     by one (zstd and xz) and inside the archive, against dracut's `--no-hostonly` image on the
+#     same kernel (where dracut is installed): size, module count, time to root on virtio-blk
+#     and NVMe against S1's in the same rounds, the init's own time, MemAvailable when the init
+#     hands over (the image's files still in RAM) and after boot; build time with the modules
+#     inside the archive, one by one with a warm cache and with a cold one.
 # Also prints the S1 image's size, compressed and not. Not part of `make check`.
 # Usage: bench/boot.sh [RAMFORGE]    BENCH_KERNEL=full|cloud (default full), RUNS=5, BENCH_SMP=1
 #        BENCH_S1=0 / BENCH_S2=0 / BENCH_GENERIC=0 skip those rows (S2 is slow).
@@ -47,18 +50,21 @@ boot_once() {
 		tr -d '\r' > "$log" || true
 	up=$(sed -n 's/.*RAMFORGE-ROOT-REACHED uptime=//p' "$log" | head -n1)
 	ms=$(sed -n 's/.*ramforge-init: mounted .* init took \([0-9]*\) ms.*/\1/p' "$log" | head -n1)
-	echo "${up:--} ${ms:--}"
+	mi=$(sed -n 's/.*ramforge-init: mounted .* MemAvailable \([0-9]*\) kB.*/\1/p' "$log" | head -n1)
+	ma=$(sed -n 's/^RF-MEMAVAILABLE: \([0-9]*\) kB.*/\1/p' "$log" | head -n1)
+	echo "${up:--} ${ms:--} ${mi:--} ${ma:--}"
 }
 
 # measure "LABEL|IMAGE|APPEND[|DISK]"...: RUNS rounds, each booting every entry once (interleaved, so
 # a busy host slows them alike); one row of medians per entry.
+# MEDIANS (an associative array the caller declares) gets "LABEL" -> the median time to root.
 measure() {
-	local -A ups=() mss=()
-	local e label img append disk up ms
+	local -A ups=() mss=() mis=() mas=()
+	local e label img append disk up ms mi ma
 	for ((i = 0; i < runs; i++)); do
 		for e in "$@"; do
 			IFS='|' read -r label img append disk <<< "$e"
-			read -r up ms < <(boot_once "$img" "$append" "$disk")
+			read -r up ms mi ma < <(boot_once "$img" "$append" "$disk")
 			if [[ $up == - ]]; then
 				echo "  $label: boot $((i + 1)) did not reach the root:"
 				tail -n 30 "$work/console.log"
@@ -66,15 +72,21 @@ measure() {
 			fi
 			ups[$label]+="$up "
 			[[ $ms == - ]] || mss[$label]+="$ms "
+			[[ $mi == - ]] || mis[$label]+="$mi "
+			[[ $ma == - ]] || mas[$label]+="$ma "
 		done
 	done
 	for e in "$@"; do
 		IFS='|' read -r label img append disk <<< "$e"
-		printf '  %-34s time to root %6s s   init %6s ms   (runs: %s)\n' "$label" \
-			"$(tr ' ' '\n' <<< "${ups[$label]}" | grep . | median)" \
-			"$(tr ' ' '\n' <<< "${mss[$label]:-}" | grep . | median)" "${ups[$label]% }"
+		MEDIANS[$label]=$(tr ' ' '\n' <<< "${ups[$label]}" | grep . | median)
+		printf '  %-38s time to root %6s s   init %6s ms   MemAvailable at switch_root %7s kB, after boot %7s kB   (runs: %s)\n' \
+			"$label" "${MEDIANS[$label]}" \
+			"$(tr ' ' '\n' <<< "${mss[$label]:-}" | grep . | median)" \
+			"$(tr ' ' '\n' <<< "${mis[$label]:-}" | grep . | median)" \
+			"$(tr ' ' '\n' <<< "${mas[$label]:-}" | grep . | median)" "${ups[$label]% }"
 	done
 }
+declare -A MEDIANS=()
 
 # tiny-initramfs (Debian's tiny-initramfs-core): its static init with a flat /modules list, the
 # same modules in the order `modprobe --show-depends` gives, as its mktirfs would lay them out.
@@ -144,24 +156,60 @@ describe() { # LABEL IMAGE
 		"$("$rf" ls "$2" | grep -cE '\.ko(\.[a-z]+)?$')"
 }
 
+# build_ms ARGS...: the median wall time of RUNS `ramforge build` runs, in ms. A "%n" in an
+# argument becomes the run's number (for a fresh cache directory each run).
+build_ms() {
+	local t0 t1 a args=()
+	for ((i = 0; i < runs; i++)); do
+		args=()
+		for a in "$@"; do args+=("${a//%n/$i}"); done
+		t0=$(date +%s%N)
+		"$rf" build -q -f --no-backup --sysroot "$work/sys" -k "$kver" "${args[@]}"
+		t1=$(date +%s%N)
+		echo $(((t1 - t0) / 1000000))
+	done | median
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
 if [[ ${BENCH_GENERIC:-1} == 1 ]]; then
 	mem=1024
 	echo "generic images (no driver named), qemu -m $mem:"
-	t0=$(date +%s.%N)
-	"$rf" build -q -f --no-backup --sysroot "$work/sys" -k "$kver" "$work/generic.img"
-	echo "  ramforge build took $(echo "$(date +%s.%N) - $t0" | bc) s"
-	describe "ramforge generic" "$work/generic.img"
-	gen=("ramforge generic, NVMe|$work/generic.img|root=UUID=$uuid|nvme"
-		"ramforge generic, AHCI|$work/generic.img|root=UUID=$uuid|ahci")
+	"$rf" build -q -f --no-backup --sysroot "$work/sys" -k "$kver" --cache "$work/cache" "$work/generic.img"
+	"$rf" build -q -f --no-backup --sysroot "$work/sys" -k "$kver" --module-compress no "$work/generic-archive.img"
+	"$rf" build -q -f --no-backup --sysroot "$work/sys" -k "$kver" --module-compress xz --cache "$work/cache" "$work/generic-xz.img"
+	archive_ms=$(build_ms --module-compress no "$work/b.img")
+	warm_ms=$(build_ms --cache "$work/cache" "$work/b.img")
+	cold_ms=$(build_ms --cache "$work/cold%n" "$work/b.img")
+	echo "  ramforge build, median of $runs: modules in the archive (before) $archive_ms ms;" \
+		"one by one, warm cache $warm_ms ms ($(ratio "$warm_ms" "$archive_ms")x), cold cache $cold_ms ms ($(ratio "$cold_ms" "$archive_ms")x)"
+	describe "ramforge generic (one by one, zstd)" "$work/generic.img"
+	describe "ramforge generic (one by one, xz)" "$work/generic-xz.img"
+	describe "ramforge generic (in the archive)" "$work/generic-archive.img"
+	[[ -f $work/s1.img ]] || "$rf" build -q -f --no-backup --sysroot "$work/sys" -k "$kver" --drivers "virtio_pci virtio_blk ext4" "$work/s1.img"
+	gen=("ramforge S1, virtio-blk|$work/s1.img|root=/dev/vda|virtio"
+		"ramforge generic, virtio-blk|$work/generic.img|root=UUID=$uuid|virtio"
+		"ramforge generic, NVMe|$work/generic.img|root=UUID=$uuid|nvme"
+		"ramforge generic xz, virtio-blk|$work/generic-xz.img|root=UUID=$uuid|virtio"
+		"ramforge generic in archive, virtio-blk|$work/generic-archive.img|root=UUID=$uuid|virtio"
+		"ramforge generic in archive, NVMe|$work/generic-archive.img|root=UUID=$uuid|nvme")
 	if command -v dracut >/dev/null; then
 		t0=$(date +%s.%N)
 		dracut -q -f --no-hostonly --kver "$kver" --kmoddir "$kmoddir" "$work/dracut-generic.img"
 		echo "  dracut --no-hostonly took $(echo "$(date +%s.%N) - $t0" | bc) s"
 		describe "dracut --no-hostonly" "$work/dracut-generic.img"
-		gen+=("dracut --no-hostonly, NVMe|$work/dracut-generic.img|root=UUID=$uuid|nvme"
-			"dracut --no-hostonly, AHCI|$work/dracut-generic.img|root=UUID=$uuid|ahci")
+		echo "  size: ramforge generic / dracut --no-hostonly = $(ratio "$(stat -c %s "$work/generic.img")" \
+			"$(stat -c %s "$work/dracut-generic.img")") (zstd), $(ratio "$(stat -c %s "$work/generic-xz.img")" \
+			"$(stat -c %s "$work/dracut-generic.img")") (xz)"
+		gen+=("dracut --no-hostonly, virtio-blk|$work/dracut-generic.img|root=UUID=$uuid|virtio"
+			"dracut --no-hostonly, NVMe|$work/dracut-generic.img|root=UUID=$uuid|nvme")
 	else
 		echo "  dracut: not installed, not measured (apt-get install dracut-core)"
 	fi
 	measure "${gen[@]}"
+	s1=${MEDIANS["ramforge S1, virtio-blk"]}
+	for l in "ramforge generic, virtio-blk" "ramforge generic, NVMe" "ramforge generic xz, virtio-blk" \
+		"ramforge generic in archive, virtio-blk" "ramforge generic in archive, NVMe"; do
+		echo "  time to root: $l / S1 = $(ratio "${MEDIANS[$l]}" "$s1")"
+	done
 fi

@@ -9,7 +9,6 @@
 
 load helpers
 
-MOUNTS=()
 BG_WRAP=()
 
 setup() {
@@ -18,10 +17,7 @@ setup() {
 }
 
 teardown() {
-	local m
-	for m in "${MOUNTS[@]}"; do
-		umount "$m" 2> /dev/null || umount -l "$m" 2> /dev/null || true
-	done
+	umount_tmpfs
 	if [[ -n ${pid:-} ]]; then
 		kill -9 "$pid" 2> /dev/null || true
 	fi
@@ -37,13 +33,6 @@ listing() { ls -A "$1" | tr '\n' ' ' | sed 's/ $//'; }
 # "NAME SHA" of every file in DIR, for comparing before and after.
 shas() { (cd "$1" && sha256sum -- * .[!.]* 2> /dev/null | sort -k2); }
 
-# mount_tmpfs DIR SIZE: a tmpfs the test owns, or skip with the reason.
-mount_tmpfs() {
-	mkdir -p "$1"
-	mount -t tmpfs -o "size=$2,mode=0755" tmpfs "$1" 2> "$BATS_TEST_TMPDIR/mount.err" ||
-		skip "cannot mount a tmpfs here ($(cat "$BATS_TEST_TMPDIR/mount.err")): run as root where mount is permitted"
-	MOUNTS+=("$1")
-}
 
 # quick ARGS...: a small build from the fake tree (milliseconds).
 quick() {
@@ -55,13 +44,13 @@ all_modules() {
 }
 
 # slow_bg IMAGE ARGS...: in the background, a build of every module of the cloud kernel,
-# gzip-compressed (seconds: long enough to interrupt). Sets pid. The command BG_WRAP (an
+# gzip-compressed with the modules inside (seconds: long enough to interrupt). Sets pid. The command BG_WRAP (an
 # array), if set, runs it (e.g. to set signal dispositions). --no-firmware: these builds of
 # every module would warn about each firmware file the sysroot lacks.
 slow_bg() {
 	local image=$1
 	shift
-	"${BG_WRAP[@]}" "$RAMFORGE" build --sysroot "$S" --kver "$K" -f --compress gzip --no-firmware -a "$(all_modules)" "$@" "$image" \
+	"${BG_WRAP[@]}" "$RAMFORGE" build --sysroot "$S" --kver "$K" -f --compress gzip --module-compress no --no-firmware -a "$(all_modules)" "$@" "$image" \
 		> "$BATS_TEST_TMPDIR/bg.out" 2> "$BATS_TEST_TMPDIR/bg.err" &
 	pid=$!
 }
@@ -272,7 +261,7 @@ holds_file() {
 	slow_bg "$B/initramfs.img"
 	p1=$pid
 	wait_writing "$p1" "$B"
-	"$RAMFORGE" build --sysroot "$S" --kver "$K" -f --compress gzip --no-firmware -a "$(all_modules)" "$B/initramfs.img" \
+	"$RAMFORGE" build --sysroot "$S" --kver "$K" -f --compress gzip --module-compress no --no-firmware -a "$(all_modules)" "$B/initramfs.img" \
 		2> "$BATS_TEST_TMPDIR/e2" &
 	p2=$!
 	sleep 1

@@ -285,3 +285,20 @@ split_signed() {
 	head -c $((n - 40 - l)) "$1" > "$2/content"
 	tail -c $((l + 40)) "$1" | head -c "$l" > "$2/sig.der"
 }
+
+# mount_tmpfs DIR SIZE: a tmpfs the test owns (umount_tmpfs in teardown), or skip with the reason.
+MOUNTS=()
+mount_tmpfs() {
+	mkdir -p "$1"
+	mount -t tmpfs -o "size=$2,mode=0755" tmpfs "$1" 2> "$BATS_TEST_TMPDIR/mount.err" ||
+		skip "cannot mount a tmpfs here ($(cat "$BATS_TEST_TMPDIR/mount.err")): run as root where mount is permitted"
+	MOUNTS+=("$1")
+}
+
+umount_tmpfs() {
+	local m
+	for m in "${MOUNTS[@]}"; do
+		umount "$m" 2> /dev/null || umount -l "$m" 2> /dev/null || true
+	done
+	MOUNTS=()
+}

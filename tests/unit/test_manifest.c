@@ -234,6 +234,36 @@ static void test_move_first(void)
 	rf_manifest_free(&m);
 }
 
+/* Taking entries out (the module segment takes the modules): through a link, missing, NULL,
+ * twice; the rest keep their order and are found again. */
+static void test_take(void)
+{
+	struct rf_manifest m = { 0 };
+	struct rf_entry out[5];
+	const char *paths[] = { "lib/modules/k/a.ko", "usr/lib/modules/k/b.ko", "none", NULL,
+				"lib/modules/k/a.ko" };
+
+	rf_manifest_add_bytes(&m, "init", "x", 1, 0755);
+	rf_manifest_add_bytes(&m, "usr/lib/modules/k/a.ko", "A", 1, 0644);
+	rf_manifest_add_bytes(&m, "usr/lib/modules/k/b.ko", "B", 1, 0644);
+	rf_manifest_add_bytes(&m, "usr/lib/modules/k/modules.dep", "d", 1, 0644);
+	rf_manifest_add_symlink(&m, "lib", "usr/lib");
+	size_t before = m.n;
+
+	TAP_CHECK(rf_manifest_take(&m, paths, 5, out) == 0, "taken");
+	TAP_CHECK(out[0].path && strcmp(out[0].path, "usr/lib/modules/k/a.ko") == 0 &&
+		  out[0].data[0] == 'A', "through the link: the entry where the link leads");
+	TAP_CHECK(out[1].path && out[1].data[0] == 'B', "by its own path");
+	TAP_CHECK(!out[2].path && !out[3].path && !out[4].path, "missing, NULL and taken twice: none");
+	TAP_CHECK(m.n == before - 2, "%zu entries left of %zu", m.n, before);
+	TAP_CHECK(!rf_manifest_get(&m, "lib/modules/k/a.ko"), "gone from the manifest");
+	TAP_CHECK(rf_manifest_get(&m, "lib/modules/k/modules.dep") &&
+		  rf_manifest_get(&m, "init"), "the others found again");
+	for (size_t i = 0; i < 5; i++)
+		rf_entry_release(&out[i]);
+	rf_manifest_free(&m);
+}
+
 int main(void)
 {
 	test_parents_and_paths();
@@ -242,5 +272,6 @@ int main(void)
 	test_links();
 	test_file_in();
 	test_move_first();
+	test_take();
 	return tap_done();
 }
