@@ -22,6 +22,7 @@ teardown() {
 }
 
 build() { rf build -q -f --no-backup --no-firmware --sysroot "$S" -k "$K" "$@"; }
+loud() { rf build -f --no-backup --no-firmware --sysroot "$S" -k "$K" "$@"; } # warnings shown
 built() {
 	build "$@"
 	[[ $status -eq 0 ]] || fail "build failed ($status): $err"
@@ -154,15 +155,15 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 	a=$(sha "$IMG.ref")
 	mount_tmpfs "$c" 4m
 	mount -o remount,ro "$c" || skip "cannot remount read-only here"
-	build --cache "$c/sub" "$IMG"
+	loud --cache "$c/sub" "$IMG"
 	[[ $status -eq 0 && $(sha "$IMG") == "$a" ]] || fail "read-only cache: $status $err"
 	has_line "$err" "module cache $(re_escape "$c/sub")"
 	mount_tmpfs "$BATS_TEST_TMPDIR/full" 256k
-	build --cache "$BATS_TEST_TMPDIR/full" "$IMG"
+	loud --cache "$BATS_TEST_TMPDIR/full" "$IMG"
 	[[ $status -eq 0 && $(sha "$IMG") == "$a" ]] || fail "full cache disk: $status $err"
 	has_line "$err" "module cache .*No space left on device"
 	mkdir -m 0777 "$BATS_TEST_TMPDIR/open"
-	build --cache "$BATS_TEST_TMPDIR/open" "$IMG"
+	loud --cache "$BATS_TEST_TMPDIR/open" "$IMG"
 	[[ $status -eq 0 && $(sha "$IMG") == "$a" ]] || fail "world-writable cache: $status $err"
 	has_line "$err" "module cache $(re_escape "$BATS_TEST_TMPDIR/open"): .*writable by others"
 	[[ -z $(find "$BATS_TEST_TMPDIR/open" -type f) ]] || fail "entries stored in a world-writable directory"
