@@ -491,7 +491,8 @@ static int cmp_path(const void *a, const void *b)
 /* Byte-wise order: a directory's path is a prefix of its contents', so it always comes first. */
 void rf_manifest_sort(struct rf_manifest *m)
 {
-	qsort(m->v, m->n, sizeof(*m->v), cmp_path);
+	if (m->n) /* an empty manifest has no array: qsort's NULL is undefined */
+		qsort(m->v, m->n, sizeof(*m->v), cmp_path);
 	/* Positions moved: re-point the index. Should that run out of memory, lookup() notices
 	 * the stale positions and searches instead. */
 	for (size_t i = 0; i < m->n; i++)
