@@ -80,6 +80,7 @@ static int add_alias(struct rf_coldplug *c, char *pattern, const char *mod)
 static void read_aliases(struct rf_coldplug *c)
 {
 	char path[320], *line, *next, *save;
+	int r;
 
 	snprintf(path, sizeof(path), "/lib/modules/%s/modules.alias", c->plan->kver ? c->plan->kver : "");
 	c->text = read_file(path, 64 << 20);
@@ -101,9 +102,10 @@ static void read_aliases(struct rf_coldplug *c)
 		if (mod && strcmp(kw, "alias") == 0 && add_alias(c, pat, mod) < 0)
 			break;
 	}
-	if (rf_aliasindex_build(&c->aliases) < 0)
-		rf_warn("coldplug: no memory to index %zu aliases: every device scans them all",
-			c->aliases.n);
+	r = rf_aliasindex_build(&c->aliases);
+	if (r < 0)
+		rf_warn("coldplug: cannot index %zu aliases (%s): every device scans them all",
+			c->aliases.n, strerror(-r));
 }
 
 static void add_deny(struct rf_coldplug *c, const char *name, const char *file, int lineno)
