@@ -8,7 +8,8 @@
 #   (default: the Debian full kernel's in $RF_CACHE, N=2000)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-alias=${1:-${RF_CACHE:-$top/.cache}/kernels/linux-image-6.1.0-57-amd64_6.1.192-3/lib/modules/6.1.0-57-amd64/modules.alias}
+full=linux-image-6.1.0-57-amd64_6.1.192-3/lib/modules/6.1.0-57-amd64
+alias=${1:-${RF_CACHE:-$top/.cache}/kernels/$full/modules.alias}
 n=${2:-2000}
 [[ -r $alias ]] || { echo "coldplug benchmark: not run (no $alias)"; exit 0; }
 tmp=$(mktemp -d)

@@ -86,7 +86,8 @@ static size_t slot_of(const struct rf_aliasindex *x, uint32_t h, const char *key
 	for (;; s = (s + 1) & x->mask) {
 		const struct rf_alias_group *g = x->table[s] ? &x->groups[x->table[s] - 1] : NULL;
 
-		if (!g || (g->hash == h && g->lit == lit && memcmp(x->v[g->first].pattern, key, lit) == 0))
+		if (!g || (g->hash == h && g->lit == lit &&
+			   memcmp(x->v[g->first].pattern, key, lit) == 0))
 			return s;
 	}
 }

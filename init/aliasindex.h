@@ -4,11 +4,12 @@
  * kernel (~26k). A pattern can only match a string that starts with its literal start (the
  * part before the first * ? [ or \), so the patterns are grouped by that start in a hash table,
  * and a lookup hashes the string's first L bytes, for each length L of literal start there is,
- * and fnmatches only the group found (patterns that start with a wildcard are the group of
- * L = 0: always tried); in the group, a pattern's longest literal run after a wildcard must be
- * in the string too (acpi*:PNP0700:*, dmi*:svnLENOVO:*, ...) before fnmatch runs. The results are exactly fnmatch(pattern, key, 0) over every pattern, in
- * the order the patterns were added. Building is linear (no sort: musl's qsort alone took 50 ms
- * for a full kernel's aliases). Plain libc.
+ * and tries only the group found (patterns that start with a wildcard are the group of L = 0:
+ * always tried). In the group, a pattern's longest literal run after a wildcard must be in the
+ * string too (acpi*:PNP0700:*, dmi*:svnLENOVO:*, ...) before fnmatch runs. The results are
+ * exactly fnmatch(pattern, key, 0) over every pattern, in the order the patterns were added.
+ * Building is linear (no sort: musl's qsort alone took 50 ms for a full kernel's aliases).
+ * Plain libc.
  * Ownership: the index borrows the patterns (they must outlive it) and owns its arrays;
  * rf_aliasindex_free releases them. Errors: -ENOMEM from add; a failed build (-ENOMEM, or -E2BIG
  * past 2^32 patterns) leaves no table, and lookups then scan every pattern (same results,

@@ -130,7 +130,7 @@ static void test_generated(void)
 
 	for (size_t i = 0; i < 3000; i++) {
 		if (i % 10 == 9)
-			strcpy(pats[i], pats[rnd((unsigned)i)]); /* the same pattern, another module */
+			strcpy(pats[i], pats[rnd((unsigned)i)]); /* the same, another module */
 		else
 			gen_pattern(pats[i], sizeof(pats[i]));
 		added += rf_aliasindex_add(&x, pats[i], i / 3) == 0;
@@ -147,7 +147,8 @@ static void test_generated(void)
 		indexed(&x, key, &got);
 		hits += want.n;
 		if (!same(&want, &got) && bad++ < 3)
-			printf("# key \"%s\": %zu matches, the index %zd\n", key, want.n, (ssize_t)got.n);
+			printf("# key \"%s\": %zu matches, the index %zd\n", key, want.n,
+			       (ssize_t)got.n);
 	}
 	TAP_CHECK(bad == 0, "%zu generated keys (%zu matches): the index gives fnmatch's aliases, "
 		  "in order", keys, hits);
@@ -176,7 +177,8 @@ static void test_cases(void)
 	rf_aliasindex_build(&x);
 #define LOOKUP(key) (indexed(&x, key, &got), got)
 	got = LOOKUP("pci:v00008086d0000100Esv00001AF4sd00001100bc02sc00i00");
-	TAP_CHECK(got.n == 4 && got.at[0] == 0 && got.at[1] == 2 && got.at[2] == 3 && got.at[3] == 7,
+	TAP_CHECK(got.n == 4 && got.at[0] == 0 && got.at[1] == 2 && got.at[2] == 3 &&
+			  got.at[3] == 7,
 		  "a PCI device: its ID patterns (both modules), the catch-all, in file order");
 	got = LOOKUP("pci:v00001B36d00000010sv00001AF4sd00001100bc01sc08i02");
 	TAP_CHECK(got.n == 2 && got.at[0] == 1 && got.at[1] == 3, "a class pattern");
@@ -311,8 +313,8 @@ static void test_full_kernel(void)
 	for (size_t i = 0; i < sizeof(qemu_devices) / sizeof(qemu_devices[0]); i++)
 		snprintf(keys[nkeys++], sizeof(keys[0]), "%s", qemu_devices[i]);
 	TAP_CHECK(rf_aliasindex_build(&x) == 0 && x.n > 20000,
-		  "%zu aliases of the full kernel: %zu literal starts of %zu lengths", x.n, x.ngroups,
-		  x.nlens);
+		  "%zu aliases of the full kernel: %zu literal starts of %zu lengths", x.n,
+		  x.ngroups, x.nlens);
 	for (size_t i = 0; i < nkeys; i++) {
 		t = now();
 		naive(&x, keys[i], &want);
