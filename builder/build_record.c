@@ -72,6 +72,8 @@ int rf_build_options(const struct rf_opts *o, struct rf_strv *out)
 		r = push_opt(out, "early-microcode",
 			     o->early_microcode < 0 ? NULL : o->early_microcode ? "yes" : "no");
 	if (r >= 0)
+		r = push_opt(out, "module-compress", o->module_compress);
+	if (r >= 0)
 		r = push_opt(out, "init", o->init);
 	return r;
 }

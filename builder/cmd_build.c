@@ -26,6 +26,7 @@
 #include "opts.h"
 #include "select.h"
 #include "status_check.h"
+#include "build_modpack.h"
 #include "build_sig.h"
 
 #include "libdir.h" /* RF_LIBDIR: $(PREFIX)/lib/ramforge, from the Makefile */
@@ -51,6 +52,12 @@ static const char help_tail[] =
 	"      --init PATH           the ramforge-init binary to use as /init\n"
 	"      --no-early-microcode  no CPU microcode ahead of the image (config: early_microcode=;\n"
 	"                            --early-microcode: put it in, the default)\n"
+	"      --module-compress F   modules compressed one by one in an uncompressed segment:\n"
+	"                            auto (generic and hostonly images), zstd, xz, or no: inside\n"
+	"                            the compressed archive (config: module_compress=)\n"
+	"      --cache DIR           where those compressed modules are cached (default\n"
+	"                            SYSROOT/var/cache/ramforge; config module_cache=)\n"
+	"      --no-cache            compress every module again, store nothing\n"
 	"      --lock-timeout SECS   wait at most SECS for another build into IMAGE's directory\n"
 	"                            (default 60; 0: do not wait)\n"
 	"      --sign-key KEY        sign the unsigned modules outside the tree's kernel/ (extra/,\n"
@@ -321,6 +328,7 @@ static int build(const struct rf_opts *o, int lock_secs, char **built, struct rf
 	struct rf_signin signin = { 0 };
 	struct rf_manifest m = { 0 }, early = { 0 };
 	struct rf_archive_opts a = { 0 };
+	enum rf_comp modfmt = RF_COMP_NONE;
 	struct rf_install_opts io = { 0 };
 	struct rf_install_report rep;
 	struct rf_recorder *rc = NULL;
@@ -364,7 +372,9 @@ static int build(const struct rf_opts *o, int lock_secs, char **built, struct rf
 	struct rf_image_inputs in = { .sysroot = s.sysroot, .init_path = init,
 				      .steps = bo.steps, .nsteps = bo.nsteps,
 				      .firmware = firmware ? &fw : NULL };
-	r = image && init ? rf_image_compose(&set, &in, &m, err) : -ENOMEM;
+	r = image && init ? rf_build_modpack_names(o, &s, &a, &set, &modfmt, err) : -ENOMEM;
+	if (r >= 0)
+		r = rf_image_compose(&set, &in, &m, err);
 	if (r >= 0) /* the modules signed on the way in: their new bytes */
 		r = rf_signin_add(&signin, &set, &m);
 	if (r >= 0) /* the bundles' programs with their libraries, configuration, key files */
@@ -372,6 +382,8 @@ static int build(const struct rf_opts *o, int lock_secs, char **built, struct rf
 	if (r >= 0) /* ramforge.conf's install_items, with their libraries */
 		r = rf_items_add_conf(&m, s.sysroot, &s.conf.install_items, "install_items",
 				      RF_ITEM_REQUIRED, NULL, err);
+	if (r >= 0) /* the modules compressed one by one into the uncompressed segment */
+		r = rf_build_modpack_move(o, &s, &set, modfmt, &m, &early, err);
 	if (r >= 0) {
 		const struct rf_manifest *const parts[] = { &m, &early, NULL };
 
@@ -380,6 +392,7 @@ static int build(const struct rf_opts *o, int lock_secs, char **built, struct rf
 	if (r < 0)
 		goto out;
 	rf_manifest_sort(&m);
+	rf_manifest_sort(&early);
 	r = rf_manifest_move_first(&m, RF_RECORD_PATH); /* status reads it without unpacking */
 	if (r < 0) {
 		rf_fail(err, r, "%s", strerror(-r));

@@ -8,13 +8,14 @@
 
 #include "archive.h"
 #include "log.h"
+#include "modpack.h"
 
 enum {
 	O_KMODDIR = 256, O_SYSROOT, O_NO_MODLOAD, O_NO_BACKUP, O_COMPRESS, O_EXPLAIN, O_MODULES, O_INIT,
 	O_GENERIC, O_HOSTONLY, O_HOST_ROOT, O_DRIVERS, O_LOCK_TIMEOUT, O_ADD_BUNDLES, O_OMIT_BUNDLES,
 	O_BINARIES, O_SIGNATURES, O_REQUIRE_SIGNED, O_TRUSTED_CERT, O_SIGN_KEY, O_SIGN_CERT,
 	O_NO_FIRMWARE, O_EARLY_UCODE, O_NO_EARLY_UCODE, O_HASH, O_KEY, O_CERT,
-	O_IF_STALE, O_REGEN_ALL, O_PARALLEL,
+	O_IF_STALE, O_REGEN_ALL, O_PARALLEL, O_MODULE_COMPRESS, O_CACHE, O_NO_CACHE,
 	O_FILE, O_UNPACK, O_DEVICES, /* ls */
 };
 
@@ -49,6 +50,9 @@ static const struct opt_def defs[] = {
 	{ { "cert", required_argument, NULL, O_CERT }, RF_OPT_SIGN },
 	{ { "no-backup", no_argument, NULL, O_NO_BACKUP }, RF_OPT_BUILD },
 	{ { "compress", required_argument, NULL, O_COMPRESS }, RF_OPT_BUILD },
+	{ { "module-compress", required_argument, NULL, O_MODULE_COMPRESS }, RF_OPT_BUILD },
+	{ { "cache", required_argument, NULL, O_CACHE }, RF_OPT_BUILD },
+	{ { "no-cache", no_argument, NULL, O_NO_CACHE }, RF_OPT_BUILD },
 	{ { "init", required_argument, NULL, O_INIT }, RF_OPT_BUILD },
 	{ { "lock-timeout", required_argument, NULL, O_LOCK_TIMEOUT }, RF_OPT_BUILD },
 	{ { "if-stale", no_argument, NULL, O_IF_STALE }, RF_OPT_REGEN },
@@ -90,6 +94,9 @@ static int apply(struct rf_opts *o, int c, const char *arg)
 	case 'f': o->force = true; return 0;
 	case O_NO_BACKUP: o->no_backup = true; return 0;
 	case O_COMPRESS: o->compress = arg; return 0;
+	case O_MODULE_COMPRESS: o->module_compress = arg; return 0;
+	case O_CACHE: o->cache = arg; return 0;
+	case O_NO_CACHE: o->no_cache = true; return 0;
 	case O_INIT: o->init = arg; return 0;
 	case O_LOCK_TIMEOUT: o->lock_timeout = arg; return 0;
 	case O_EXPLAIN: o->explain = true; return 0;
@@ -131,6 +138,7 @@ static const struct opt_def *find_def(int c)
 static int check_value(int c, const char *arg, const char *cmd, struct rf_err *err)
 {
 	enum rf_compress comp;
+	enum rf_modpack_mode mode;
 	struct rf_quoted q;
 
 	switch (c) {
@@ -142,6 +150,11 @@ static int check_value(int c, const char *arg, const char *cmd, struct rf_err *e
 	case O_COMPRESS:
 		if (rf_compress_parse(arg, &comp) < 0)
 			return rf_fail(err, -EINVAL, "%s: unknown compression '%s' (use zstd, gzip, xz, lz4 or none)",
+				       cmd, rf_quote_prefix(&q, arg));
+		return 0;
+	case O_MODULE_COMPRESS:
+		if (rf_modpack_parse(arg, &mode) < 0)
+			return rf_fail(err, -EINVAL, "%s: --module-compress='%s': expected auto, zstd, xz or no",
 				       cmd, rf_quote_prefix(&q, arg));
 		return 0;
 	case O_REQUIRE_SIGNED:
@@ -158,6 +171,7 @@ static int check_value(int c, const char *arg, const char *cmd, struct rf_err *e
 	case O_SIGN_CERT:
 	case O_KEY:
 	case O_CERT:
+	case O_CACHE:
 	case O_FILE:
 	case O_UNPACK:
 		if (!arg[0])

@@ -40,6 +40,9 @@ struct rf_opts {
 	const char *file, *unpack;      /* ls: -f FILE, --unpack DIR */
 	bool devices;                   /* ls --unpack: --devices */
 	const char *compress;
+	const char *module_compress; /* --module-compress auto|zstd|xz|no (checked), or NULL */
+	const char *cache;           /* --cache DIR: the module compression cache */
+	bool no_cache;               /* --no-cache */
 	const char *init;          /* --init PATH: the ramforge-init binary to put in the image */
 	const char *lock_timeout;  /* --lock-timeout SECS, as given (build checks it) */
 	bool if_stale;             /* --if-stale: build only when `status` says stale */

@@ -163,6 +163,22 @@ static void hand_over_devices(void)
 		rf_debug("%d dm/md devices written to the udev database", r);
 }
 
+/* /proc/meminfo's MemAvailable while the image's files still fill the rootfs (-1: unknown):
+ * what a generic image costs a small machine at its peak. */
+static long mem_available_kb(void)
+{
+	FILE *f = fopen("/proc/meminfo", "re");
+	char line[128];
+	long kb = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
 int main(int argc, char **argv)
 {
 	double started = rf_uptime();
@@ -248,8 +264,9 @@ int main(int argc, char **argv)
 		fail(why, &cmd, &loader, &steps);
 	hand_over_devices();
 	rf_steps_free(&steps);
-	rf_info("mounted %s on / (%s); running %s; init took %.0f ms (%.3f s to %.3f s)", dev,
-		cmd.rw ? "rw" : "ro", init, (rf_uptime() - started) * 1000, started, rf_uptime());
+	rf_info("mounted %s on / (%s); running %s; init took %.0f ms (%.3f s to %.3f s); "
+		"MemAvailable %ld kB", dev, cmd.rw ? "rw" : "ro", init,
+		(rf_uptime() - started) * 1000, started, rf_uptime(), mem_available_kb());
 	rf_loader_free(&loader);
 	rf_log_close();
 	argv[0] = init;

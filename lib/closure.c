@@ -805,6 +805,7 @@ void rf_modset_free(struct rf_modset *set)
 
 		free(m->name);
 		free(m->path);
+		free(m->stored);
 		free(m->why);
 		free(m->options);
 		free(m->deps);

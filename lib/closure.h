@@ -20,6 +20,8 @@
 struct rf_module {
 	char *name;    /* kmod-normalised ("-" -> "_") */
 	char *path;    /* relative to the module tree ("kernel/fs/ext4/ext4.ko.zst"); NULL if builtin */
+	char *stored;  /* its name in the image when that differs from path (compressed one by one:
+			* "kernel/fs/ext4/ext4.ko.zst" for ext4.ko; modpack.h); NULL: path */
 	char *why;     /* first reason: "requested", "alias fs-xfs", "dependency of ext4", ... */
 	char *options; /* modprobe.d options for it, or NULL */
 	bool builtin;  /* built into the kernel: satisfied, no file */
@@ -34,6 +36,12 @@ struct rf_module {
 	struct rf_modinfo info; /* firmware names and signature, from the read that checked the
 				 * file (modfile.h); empty for builtins */
 };
+
+/* The module's file name in the image, relative to its module directory. */
+static inline const char *rf_module_file(const struct rf_module *m)
+{
+	return m->stored ? m->stored : m->path;
+}
 
 struct rf_exclusion {
 	char *name; /* kmod-normalised */

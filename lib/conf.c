@@ -20,7 +20,7 @@ extern const char rf_default_conf[];
 #define KNOWN_KEYS                                                                                \
 	"add_drivers, force_drivers, omit_drivers, add_bundles, omit_bundles, install_items, "     \
 	"compress, compress_level, backups, hostonly, image, require_signed, trusted_certs, "        \
-	"sign_key, sign_cert, firmware, add_firmware, early_microcode"
+	"sign_key, sign_cert, firmware, add_firmware, early_microcode, module_compress, module_cache"
 
 
 void rf_conf_list_clear(struct rf_conf_list *l)
@@ -137,6 +137,22 @@ static int apply_scalar(struct rf_conf *conf, const struct rf_conf_assign *a, co
 				       where, line, v);
 		return set_string(&conf->require_signed, v);
 	}
+	if (rf_conf_key_is(a, "module_compress")) {
+		if (strcmp(v, "auto") && strcmp(v, "zstd") && strcmp(v, "xz") && strcmp(v, "no"))
+			return rf_fail(err, -EINVAL, "%s:%d: module_compress=\"%s\": expected auto, zstd, "
+				       "xz or no", where, line, v);
+		return set_string(&conf->module_compress, v);
+	}
+	if (rf_conf_key_is(a, "module_cache")) {
+		if (!*v || strcmp(v, "no") == 0) {
+			rf_freep(&conf->module_cache);
+			return 0;
+		}
+		if (v[0] != '/')
+			return rf_fail(err, -EINVAL, "%s:%d: module_cache=\"%s\": expected an absolute "
+				       "path (inside the sysroot) or \"no\"", where, line, v);
+		return set_string(&conf->module_cache, v);
+	}
 	if (rf_conf_key_is(a, "sign_key") || rf_conf_key_is(a, "sign_cert")) {
 		char **dst = rf_conf_key_is(a, "sign_key") ? &conf->sign_key : &conf->sign_cert;
 
@@ -229,7 +245,9 @@ int rf_conf_init(struct rf_conf *conf, struct rf_err *err)
 	conf->firmware = true;
 	conf->early_microcode = true;
 	if (set_string(&conf->compress, "zstd") < 0 || set_string(&conf->hostonly, "no") < 0 ||
-	    set_string(&conf->require_signed, "auto") < 0) {
+	    set_string(&conf->require_signed, "auto") < 0 ||
+	    set_string(&conf->module_compress, "auto") < 0 ||
+	    set_string(&conf->module_cache, "/var/cache/ramforge") < 0) {
 		rf_conf_free(conf);
 		return rf_fail(err, -ENOMEM, "out of memory");
 	}
@@ -300,6 +318,8 @@ void rf_conf_free(struct rf_conf *conf)
 	free(conf->require_signed);
 	free(conf->sign_key);
 	free(conf->sign_cert);
+	free(conf->module_compress);
+	free(conf->module_cache);
 	memset(conf, 0, sizeof(*conf));
 	conf->compress_level = -1;
 }

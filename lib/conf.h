@@ -54,6 +54,9 @@ struct rf_conf {
 	bool firmware;                     /* firmware="yes" (default): the modules' firmware files */
 	struct rf_conf_list add_firmware;  /* more firmware files, by name under lib/firmware */
 	bool early_microcode;              /* early_microcode="yes" (default) */
+	/* Modules compressed one by one (modpack.h): */
+	char *module_compress;             /* "auto" "zstd" "xz" "no"; never NULL after load */
+	char *module_cache; /* the compression cache's directory inside the sysroot; NULL: none */
 };
 
 /* Initialise to the built-in defaults (parses the compiled-in conf/ramforge.conf). */

@@ -46,6 +46,9 @@ struct ctx {
 	bool last_path;
 	struct inc *last_inc;
 	uint64_t quick[64]; /* a 4096-bit filter of included names (see quick_bit) */
+	bool renames;       /* some module has a stored name of its own (modpack.h) */
+	char *line;         /* a line with the stored names (renamed()) */
+	size_t linecap;
 };
 
 /* Read kmoddir/name whole (one read for the whole file). A missing file reads as empty. */
@@ -255,11 +258,60 @@ static int each_line(struct ctx *c, line_fn *fn)
 	return r;
 }
 
-/* modules.dep "path: dep dep": keyed by module name, the value is the line itself. */
+/* The image's name of the module file at the tree path w[0..len): the module's stored name
+ * when the image renames it (modpack.h), else NULL. */
+static const char *stored_name(struct ctx *c, const char *w, size_t len)
+{
+	struct inc *inc = lookup(c, w, len, true);
+
+	return inc ? c->set->mods[inc - c->incs].stored : NULL;
+}
+
+/* line with each path word given its stored name, in a buffer of c's (NULL: out of memory).
+ * Words are separated by single blanks as depmod writes them; the first may end in ':'. */
+static const char *renamed(struct ctx *c, const char *line)
+{
+	size_t need = strlen(line) + 1;
+	const char *p = line;
+	char *out;
+
+	for (const char *w = line; *w; w += strcspn(w, " ")) { /* room for the longer names */
+		w += strspn(w, " ");
+		const char *st = stored_name(c, w, strcspn(w, ": "));
+		need += st ? strlen(st) : 0;
+	}
+	if (need > c->linecap) {
+		out = realloc(c->line, need);
+		if (!out)
+			return NULL;
+		c->line = out;
+		c->linecap = need;
+	}
+	out = c->line;
+	*out = '\0';
+	while (*p) {
+		size_t gap = strspn(p, " "), wlen = strcspn(p + gap, ": "), rest;
+		const char *st = stored_name(c, p + gap, wlen);
+
+		strncat(out, p, gap);
+		strcat(out, st ? st : "");
+		if (!st)
+			strncat(out, p + gap, wlen);
+		p += gap + wlen;
+		rest = strcspn(p, " ");
+		strncat(out, p, rest); /* the ':' */
+		p += rest;
+	}
+	return out;
+}
+
+/* modules.dep "path: dep dep": keyed by module name, the value is the line itself (with the
+ * image's file names). */
 static int dep_line(struct ctx *c, char *line, size_t len)
 {
 	char *colon = memchr(line, ':', len);
 	char name[NAME_MAX_LEN];
+	const char *out;
 	struct inc *inc;
 	int r;
 
@@ -267,11 +319,14 @@ static int dep_line(struct ctx *c, char *line, size_t len)
 		return 0;
 	inc->seen = 1;
 	inc->prio = c->ndep++;
-	r = emit(c, line);
 	*colon = '\0';
 	path_modname(line, name);
 	*colon = ':';
-	return r < 0 ? r : rf_kidx_insert(c->idx, name, line, inc->prio);
+	out = c->renames ? renamed(c, line) : line;
+	if (!out)
+		return -ENOMEM;
+	r = emit(c, out);
+	return r < 0 ? r : rf_kidx_insert(c->idx, name, out, inc->prio);
 }
 
 /* modules.alias / modules.symbols "alias KEY MODULE" (comments kept). Aliases go into the
@@ -329,7 +384,12 @@ static int devname_line(struct ctx *c, char *line, size_t len)
 /* modules.order "path": included modules' lines. */
 static int order_line(struct ctx *c, char *line, size_t len)
 {
-	return line_module(c, line, len, 1, true) ? emit(c, line) : 0;
+	const char *out;
+
+	if (!line_module(c, line, len, 1, true))
+		return 0;
+	out = c->renames ? renamed(c, line) : line;
+	return out ? emit(c, out) : -ENOMEM;
 }
 
 /* modules.builtin "path": all of it (it describes the kernel); the index maps each name to
@@ -399,6 +459,7 @@ static int map_set(struct ctx *c)
 			continue;
 		if (rf_strmap_put(&c->incl, mod->name, &c->incs[i]) < 0)
 			return -ENOMEM;
+		c->renames |= mod->stored != NULL;
 		bit = quick_bit(mod->name, strlen(mod->name));
 		c->quick[bit / 64] |= UINT64_C(1) << (bit % 64);
 	}
@@ -456,5 +517,6 @@ int rf_depindex_add(const struct rf_modset *set, struct rf_manifest *m, struct r
 		r = generate(&c);
 	rf_strmap_clear(&c.incl);
 	free(c.incs);
+	free(c.line);
 	return r;
 }

@@ -13,22 +13,13 @@
 
 #include "decompress.h"
 #include "input.h"
+#include "kconfig.h"
 #include "log.h"
 
 #define MAX_LINK_DEPTH 8
 
 /* The kernel's suffixes in its order (firmware_loader/main.c: "" everywhere, then .zst, .xz). */
 static const char *const suffixes[] = { "", ".zst", ".xz" };
-
-static bool config_has(const char *config, const char *line)
-{
-	size_t n = strlen(line);
-
-	for (const char *p = config; (p = strstr(p, line)); p += n)
-		if ((p == config || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0'))
-			return true;
-	return false;
-}
 
 /* usr/lib/firmware is searched too unless lib leads to usr/lib (then it is the same place). */
 static bool usr_is_separate(const char *sysroot)
@@ -59,8 +50,8 @@ int rf_firmware_init(struct rf_firmware *fw, const char *sysroot, const char *kv
 	fw->kver = kver;
 	fw->usr_dirs = usr_is_separate(sysroot);
 	if (r >= 0) {
-		fw->keep_xz = config_has(config, "CONFIG_FW_LOADER_COMPRESS_XZ=y");
-		fw->keep_zst = config_has(config, "CONFIG_FW_LOADER_COMPRESS_ZSTD=y");
+		fw->keep_xz = rf_kconfig_has(config, "CONFIG_FW_LOADER_COMPRESS_XZ=y");
+		fw->keep_zst = rf_kconfig_has(config, "CONFIG_FW_LOADER_COMPRESS_ZSTD=y");
 	}
 	free(config);
 	free(path);

@@ -43,7 +43,7 @@ static int add_modules(struct rf_manifest *m, const struct rf_modset *set, struc
 
 		if (mod->builtin)
 			continue;
-		dst = rf_strdupf("lib/modules/%s/%s", set->kver, mod->path);
+		dst = rf_strdupf("lib/modules/%s/%s", set->kver, rf_module_file(mod));
 		r = dst ? rf_input_in_tree(tree, mod->path, mod->name, &src, err) : -ENOMEM;
 		if (r >= 0)
 			r = rf_manifest_add_file(m, dst, src, 0644, err);

@@ -37,3 +37,13 @@ int rf_kconfig_get(const char *file, const char *key, char **value, struct rf_er
 	fclose(f);
 	return r;
 }
+
+bool rf_kconfig_has(const char *config, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *p = config; p && (p = strstr(p, line)); p += n)
+		if ((p == config || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0'))
+			return true;
+	return false;
+}

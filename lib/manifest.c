@@ -71,7 +71,7 @@ static struct rf_entry *lookup(const struct rf_manifest *m, const char *path)
 	return NULL;
 }
 
-static void entry_release(struct rf_entry *e)
+void rf_entry_release(struct rf_entry *e)
 {
 	free(e->path);
 	free(e->source);
@@ -163,7 +163,7 @@ static int put(struct rf_manifest *m, struct rf_entry *e)
 		/* A directory may have contents already: only a directory can replace it. */
 		if (old->type == RF_ENTRY_DIR && e->type != RF_ENTRY_DIR)
 			return -EISDIR;
-		entry_release(old);
+		rf_entry_release(old);
 		*old = *e;
 		return 0;
 	}
@@ -232,7 +232,7 @@ static int add_entry(struct rf_manifest *m, const char *path, struct rf_entry *e
 	if (r >= 0)
 		return 0;
 fail:
-	entry_release(e);
+	rf_entry_release(e);
 	return r;
 }
 
@@ -280,7 +280,7 @@ int rf_manifest_add_file_in(struct rf_manifest *m, const char *path, const char 
 	e.source = strdup(source);
 	e.root = strdup(root);
 	if (!e.source || !e.root) {
-		entry_release(&e);
+		rf_entry_release(&e);
 		return rf_fail(err, -ENOMEM, "%s: %s", source, strerror(ENOMEM));
 	}
 	r = add_entry(m, path, &e);
@@ -399,7 +399,7 @@ static int move_subtree(struct rf_manifest *m, struct rf_entry *v, size_t n, con
 				    from, target, strerror(errno));
 		} else if (there && same_entry(there, &v[i])) {
 			free(at);
-			entry_release(&v[i]);
+			rf_entry_release(&v[i]);
 		} else if (there) {
 			r = rf_fail(err, -EEXIST, "%s: the link %s -> %s moves it to %s, where the image "
 				    "has another entry", v[i].path, from, target, at);
@@ -418,7 +418,7 @@ static int move_subtree(struct rf_manifest *m, struct rf_entry *v, size_t n, con
 		}
 	}
 	for (i = 0; i < n; i++)
-		entry_release(&v[i]);
+		rf_entry_release(&v[i]);
 	free(v);
 	return r;
 }
@@ -537,10 +537,36 @@ int rf_manifest_move_first(struct rf_manifest *m, const char *path)
 	return r;
 }
 
+int rf_manifest_take(struct rf_manifest *m, const char *const *paths, size_t n,
+		     struct rf_entry *out)
+{
+	bool *gone = calloc(m->n ? m->n : 1, sizeof(*gone));
+	size_t kept = 0;
+
+	if (!gone)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct rf_entry *e = paths[i] ? rf_manifest_get(m, paths[i]) : NULL;
+		size_t at = e ? (size_t)(e - m->v) : 0;
+
+		out[i] = (struct rf_entry){ 0 };
+		if (e && !gone[at]) {
+			out[i] = *e;
+			gone[at] = true;
+		}
+	}
+	for (size_t i = 0; i < m->n; i++)
+		if (!gone[i])
+			m->v[kept++] = m->v[i];
+	m->n = kept;
+	free(gone);
+	return reindex(m);
+}
+
 void rf_manifest_free(struct rf_manifest *m)
 {
 	for (size_t i = 0; i < m->n; i++)
-		entry_release(&m->v[i]);
+		rf_entry_release(&m->v[i]);
 	free(m->v);
 	rf_strmap_clear(&m->index);
 	memset(m, 0, sizeof(*m));

@@ -82,4 +82,12 @@ void rf_manifest_sort(struct rf_manifest *m);
  * the image (the input record, record.h). Nothing moves when path is not an entry. -ENOMEM. */
 int rf_manifest_move_first(struct rf_manifest *m, const char *path);
 
+/* Take the entries that rf_manifest_get finds at paths[0..n) out of m into out[0..n): the
+ * caller owns them then (rf_entry_release); out[i] is all zero where m has no such entry (or
+ * an earlier path took it, or paths[i] is NULL). The others keep their order. -ENOMEM (then m is only good for
+ * rf_manifest_free; out is filled either way). */
+int rf_manifest_take(struct rf_manifest *m, const char *const *paths, size_t n,
+		     struct rf_entry *out);
+void rf_entry_release(struct rf_entry *e);
+
 void rf_manifest_free(struct rf_manifest *m);

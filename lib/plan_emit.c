@@ -33,7 +33,7 @@ int rf_plan_add(const struct rf_modset *set, const struct rf_plan_step *steps, s
 
 		plan.mods[i] = (struct rf_plan_mod){
 			.name = mod->name,
-			.path = mod->builtin ? NULL : mod->path,
+			.path = mod->builtin ? NULL : mod->stored ? mod->stored : mod->path,
 			.options = mod->options,
 			.early = mod->early,
 			.deps = mod->deps,

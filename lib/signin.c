@@ -75,7 +75,7 @@ int rf_signin_add(const struct rf_signin *in, const struct rf_modset *set, struc
 
 	for (size_t i = 0; r >= 0 && i < in->n; i++) {
 		const struct rf_signed_module *sm = &in->v[i];
-		char *dst = rf_strdupf("lib/modules/%s/%s", set->kver, set->mods[sm->mod].path);
+		char *dst = rf_strdupf("lib/modules/%s/%s", set->kver, rf_module_file(&set->mods[sm->mod]));
 
 		r = dst ? rf_manifest_add_bytes(m, dst, sm->packed, sm->packedlen, 0644) : -ENOMEM;
 		free(dst);

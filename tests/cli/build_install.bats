@@ -55,13 +55,13 @@ all_modules() {
 }
 
 # slow_bg IMAGE ARGS...: in the background, a build of every module of the cloud kernel,
-# gzip-compressed (seconds: long enough to interrupt). Sets pid. The command BG_WRAP (an
+# gzip-compressed with the modules inside (seconds: long enough to interrupt). Sets pid. The command BG_WRAP (an
 # array), if set, runs it (e.g. to set signal dispositions). --no-firmware: these builds of
 # every module would warn about each firmware file the sysroot lacks.
 slow_bg() {
 	local image=$1
 	shift
-	"${BG_WRAP[@]}" "$RAMFORGE" build --sysroot "$S" --kver "$K" -f --compress gzip --no-firmware -a "$(all_modules)" "$@" "$image" \
+	"${BG_WRAP[@]}" "$RAMFORGE" build --sysroot "$S" --kver "$K" -f --compress gzip --module-compress no --no-firmware -a "$(all_modules)" "$@" "$image" \
 		> "$BATS_TEST_TMPDIR/bg.out" 2> "$BATS_TEST_TMPDIR/bg.err" &
 	pid=$!
 }
@@ -272,7 +272,7 @@ holds_file() {
 	slow_bg "$B/initramfs.img"
 	p1=$pid
 	wait_writing "$p1" "$B"
-	"$RAMFORGE" build --sysroot "$S" --kver "$K" -f --compress gzip --no-firmware -a "$(all_modules)" "$B/initramfs.img" \
+	"$RAMFORGE" build --sysroot "$S" --kver "$K" -f --compress gzip --module-compress no --no-firmware -a "$(all_modules)" "$B/initramfs.img" \
 		2> "$BATS_TEST_TMPDIR/e2" &
 	p2=$!
 	sleep 1

@@ -120,8 +120,7 @@ built() {
 	[[ $out == "unknown: $IMG: no input record (etc/ramforge/inputs): the image was not built by this ramforge, or by an older one" ]] ||
 		fail "$out"
 	built
-	mkdir -p "$BATS_TEST_TMPDIR/u"
-	(cd "$BATS_TEST_TMPDIR/u" && gzip -dc "$IMG" | cpio -id --quiet)
+	"$RAMFORGE" ls --unpack "$BATS_TEST_TMPDIR/u" "$IMG"
 	printf 'ramforge-inputs 9\n' > "$BATS_TEST_TMPDIR/u/etc/ramforge/inputs"
 	(cd "$BATS_TEST_TMPDIR/u" && find . | cpio -o -H newc --quiet | gzip) > "$IMG"
 	status
@@ -203,7 +202,7 @@ three_kernels() {
 	built "${sig[@]}"
 	status "${sig[@]}"
 	[[ $status -eq 0 ]] || fail "$status: $out $err"
-	gzip -dc "$IMG" | cpio -i --to-stdout --quiet etc/ramforge/inputs > "$BATS_TEST_TMPDIR/rec"
+	"$RAMFORGE" ls -f etc/ramforge/inputs "$IMG" > "$BATS_TEST_TMPDIR/rec"
 	grep -q "^file [0-9a-f]\{64\} $BATS_TEST_TMPDIR/k.priv$" "$BATS_TEST_TMPDIR/rec" || fail "no key line"
 	! grep -q "PRIVATE" "$BATS_TEST_TMPDIR/rec" || fail "key bytes in the record"
 	cp "$RF_SIGN_CERT2" "$BATS_TEST_TMPDIR/c.x509"
@@ -262,7 +261,7 @@ three_kernels() {
 	rf status --sysroot "$(basename "$S")" -k "$K" -a chain_a "$IMG"
 	[[ $status -eq 0 && $out == "up to date" ]] || fail "$status: $out $err"
 	rf build -q -f --sysroot "$(basename "$S")" -k "$K" -a chain_a "$IMG"
-	gzip -dc "$IMG" | cpio -i --to-stdout --quiet etc/ramforge/inputs > "$BATS_TEST_TMPDIR/rec"
+	"$RAMFORGE" ls -f etc/ramforge/inputs "$IMG" > "$BATS_TEST_TMPDIR/rec"
 	grep -q " lib/modules/$K/kernel/drivers/fake/chain_a.ko$" "$BATS_TEST_TMPDIR/rec" || fail "module path"
 	! grep -q " $(basename "$S")/" "$BATS_TEST_TMPDIR/rec" || fail "a path with the sysroot's name in it"
 	modconf blacklist.conf "blacklist chain_c"

@@ -109,7 +109,7 @@ static void test_errors(void)
 					 "omit_drivers, add_bundles, omit_bundles, install_items, compress, "
 					 "compress_level, backups, hostonly, image, require_signed, "
 					 "trusted_certs, sign_key, sign_cert, firmware, add_firmware, "
-					 "early_microcode)",
+					 "early_microcode, module_compress, module_cache)",
 		     "unknown key");
 	expect_error("require_signed=\"maybe\"\n", "etc/ramforge.conf:1: require_signed=\"maybe\": "
 		     "expected yes, no or auto", "require_signed value");
