@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * Coldplug: devices' modaliases against the image's modules.alias, the way udev's kmod builtin
- * and modprobe -b would match them, without udev. No libkmod: the text index of a few hundred
- * modules is small, and a literal-prefix check keeps fnmatch off most patterns.
+ * and modprobe -b would match them, without udev. No libkmod: the text of modules.alias is read
+ * once, and an index by literal prefix (aliasindex.h) keeps fnmatch off most patterns.
  */
 #include "coldplug.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <limits.h>
 #include <linux/netlink.h>
 #include <poll.h>
@@ -68,29 +67,20 @@ static long find_mod(const struct rf_plan *plan, const char *mod)
 	return at;
 }
 
-static int add_alias(struct rf_coldplug *c, char *pattern, const char *mod, size_t *cap)
+static int add_alias(struct rf_coldplug *c, char *pattern, const char *mod)
 {
 	long at = find_mod(c->plan, mod);
-	struct rf_alias *v;
 
 	if (at < 0 || rf_kmod_normalize(pattern, pattern) < 0)
 		return 0; /* not in the plan, or a pattern kmod would refuse too */
-	if (c->naliases == *cap) {
-		*cap = *cap ? *cap * 2 : 256;
-		v = realloc(c->aliases, *cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		c->aliases = v;
-	}
-	c->aliases[c->naliases++] = (struct rf_alias){ pattern, strcspn(pattern, "*?["), (size_t)at };
-	return 0;
+	return rf_aliasindex_add(&c->aliases, pattern, (size_t)at);
 }
 
 /* "alias PATTERN MODULE" lines, parsed in place. */
 static void read_aliases(struct rf_coldplug *c)
 {
 	char path[320], *line, *next, *save;
-	size_t cap = 0;
+	int r;
 
 	snprintf(path, sizeof(path), "/lib/modules/%s/modules.alias", c->plan->kver ? c->plan->kver : "");
 	c->text = read_file(path, 64 << 20);
@@ -109,9 +99,13 @@ static void read_aliases(struct rf_coldplug *c)
 		kw = strtok_r(line, " \t", &save);
 		pat = kw ? strtok_r(NULL, " \t", &save) : NULL;
 		mod = pat ? strtok_r(NULL, " \t", &save) : NULL;
-		if (mod && strcmp(kw, "alias") == 0 && add_alias(c, pat, mod, &cap) < 0)
+		if (mod && strcmp(kw, "alias") == 0 && add_alias(c, pat, mod) < 0)
 			break;
 	}
+	r = rf_aliasindex_build(&c->aliases);
+	if (r < 0)
+		rf_warn("coldplug: cannot index %zu aliases (%s): every device scans them all",
+			c->aliases.n, strerror(-r));
 }
 
 static void add_deny(struct rf_coldplug *c, const char *name, const char *file, int lineno)
@@ -240,25 +234,31 @@ static bool seen_before(struct rf_coldplug *c, const char *modalias)
 	return false;
 }
 
-/* Every module whose alias matches (modprobe loads them all, and so does udev). */
+struct asked {
+	struct rf_coldplug *c;
+	const char *what; /* the modalias or fs- alias */
+	bool any;         /* a module was asked for */
+};
+
+static void consider_alias(void *ctx, const struct rf_alias *a)
+{
+	struct asked *q = ctx;
+
+	q->any |= consider(q->c, a->mod, q->what);
+}
+
+/* Every module whose alias matches (modprobe loads them all, and so does udev), in the order of
+ * modules.alias. */
 static void match(struct rf_coldplug *c, const char *modalias)
 {
 	char norm[MODALIAS_MAX];
-	bool any = false;
+	struct asked q = { c, norm, false };
 
 	snprintf(norm, sizeof(norm), "%s", modalias);
 	norm[strcspn(norm, "\n")] = '\0';
 	if (!*norm || rf_kmod_normalize(norm, norm) < 0 || seen_before(c, norm))
 		return;
-	for (size_t i = 0; i < c->naliases; i++) {
-		const struct rf_alias *a = &c->aliases[i];
-
-		if (strncmp(a->pattern, norm, a->lit) == 0 && fnmatch(a->pattern, norm, 0) == 0) {
-			consider(c, a->mod, norm);
-			any = true;
-		}
-	}
-	c->devices += any;
+	c->devices += rf_aliasindex_match(&c->aliases, norm, consider_alias, &q) > 0;
 }
 
 static void walk(struct rf_coldplug *c, char *path, size_t len, int depth)
@@ -387,14 +387,17 @@ void rf_coldplug_open(struct rf_coldplug *c)
 void rf_coldplug_init(struct rf_coldplug *c, const struct rf_plan *plan,
 		      const struct rf_cmdline *cmd, struct rf_loader *loader)
 {
+	double t0 = rf_uptime();
+
 	c->plan = plan;
 	c->cmd = cmd;
 	c->loader = loader;
 	c->told = calloc(plan->n ? plan->n : 1, sizeof(*c->told));
 	read_aliases(c);
 	read_blacklist(c);
-	rf_debug("coldplug: %zu aliases of %zu modules, %zu blacklist entries", c->naliases,
-		 plan->n, c->ndeny);
+	rf_debug("coldplug: %zu aliases of %zu modules, %zu blacklist entries, read and indexed in "
+		 "%.1f ms",
+		 c->aliases.n, plan->n, c->ndeny, (rf_uptime() - t0) * 1000);
 }
 
 /* A block device's add or remove: its name is the last part of DEVPATH, as in /sys/class/block. */
@@ -460,21 +463,19 @@ void rf_coldplug_poll(struct rf_coldplug *c, int ms)
 bool rf_coldplug_want_fs(struct rf_coldplug *c, const char *types)
 {
 	char copy[256], alias[300], *save = NULL;
-	bool any = false;
+	struct asked q = { c, alias, false };
 	long at;
 
 	snprintf(copy, sizeof(copy), "%s", types ? types : "");
 	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		snprintf(alias, sizeof(alias), "fs-%s", t);
 		(void)rf_kmod_normalize(alias, alias);
-		for (size_t i = 0; i < c->naliases; i++)
-			if (fnmatch(c->aliases[i].pattern, alias, 0) == 0)
-				any |= consider(c, c->aliases[i].mod, alias);
+		rf_aliasindex_match(&c->aliases, alias, consider_alias, &q);
 		at = rf_plan_find(c->plan, t);
 		if (at >= 0)
-			any |= consider(c, (size_t)at, alias);
+			q.any |= consider(c, (size_t)at, alias);
 	}
-	return any;
+	return q.any;
 }
 
 void rf_coldplug_free(struct rf_coldplug *c)
@@ -493,7 +494,7 @@ void rf_coldplug_free(struct rf_coldplug *c)
 	free(c->deny);
 	free(c->seen);
 	free(c->told);
-	free(c->aliases);
+	rf_aliasindex_free(&c->aliases);
 	free(c->text);
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;

@@ -13,15 +13,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "aliasindex.h"
 #include "cmdline.h"
 #include "modload.h"
 #include "plan.h"
-
-struct rf_alias {
-	const char *pattern; /* normalised, in rf_coldplug.text */
-	size_t lit;          /* length of its literal start (before the first * ? [) */
-	size_t mod;          /* index into the plan */
-};
 
 struct rf_deny {
 	char *name;  /* normalised module name */
@@ -33,8 +28,7 @@ struct rf_coldplug {
 	const struct rf_cmdline *cmd;
 	struct rf_loader *loader;
 	char *text; /* modules.alias */
-	struct rf_alias *aliases;
-	size_t naliases;
+	struct rf_aliasindex aliases; /* normalised patterns, in text; mod: index into the plan */
 	struct rf_deny *deny; /* `blacklist` lines of the image's modprobe.d */
 	size_t ndeny;
 	char **seen; /* modaliases already handled */
