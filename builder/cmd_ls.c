@@ -14,8 +14,8 @@
 #include "cmds.h"
 #include "decompress.h"
 #include "elfobj.h"
-#include "modname.h"
 #include "input.h"
+#include "imgindex.h"
 #include "inspect.h"
 #include "log.h"
 #include "ls_extract.h"
@@ -172,36 +172,15 @@ static int print_entry(const struct rf_inspect_entry *e, void *data)
 static int print_module(const struct rf_inspect_entry *e, void *data)
 {
 	struct listing *l = data;
-	static const char *const suffixes[] = { ".ko", ".ko.xz", ".ko.zst", ".ko.gz" };
-	const char *p = e->path, *kver, *slash, *base;
-	size_t blen;
+	char *name = NULL, *kver = NULL;
+	int r = S_ISREG(e->mode) ? rf_imgindex_module_path(e->path, &name, &kver) : 0;
 
-	if (!S_ISREG(e->mode))
-		return 0;
-	if (strncmp(p, "usr/", 4) == 0)
-		p += 4;
-	if (strncmp(p, "lib/modules/", 12) != 0)
-		return 0;
-	kver = p + 12;
-	slash = strchr(kver, '/');
-	base = strrchr(p, '/') + 1;
-	if (!slash || base <= slash)
-		return 0;
-	blen = strlen(base);
-	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-		size_t slen = strlen(suffixes[i]);
-		char *name;
-
-		if (blen <= slen || strcmp(base + blen - slen, suffixes[i]) != 0)
-			continue;
-		name = strndup(base, blen - slen);
-		if (!name)
-			return rf_fail(l->err, -ENOMEM, "listing modules: %s", strerror(ENOMEM));
-		(void)rf_kmod_normalize(name, name);
-		printf("%.*s %s %s\n", (int)(slash - kver), kver, name, e->path);
-		free(name);
-		return 0;
-	}
+	if (r < 0)
+		return rf_fail(l->err, r, "listing modules: %s", strerror(-r));
+	if (r > 0)
+		printf("%s %s %s\n", kver, name, e->path);
+	free(name);
+	free(kver);
 	return 0;
 }
 
@@ -268,32 +247,14 @@ struct siglist {
  * kmod-normalised) and REL; 0 for any other path; -ENOMEM. */
 static int module_name(const char *path, char **name, const char **rel)
 {
-	static const char *const suffixes[] = { ".ko", ".ko.xz", ".ko.zst", ".ko.gz" };
-	const char *p = path, *slash, *base;
-	size_t blen;
+	char *kver = NULL;
+	int r = rf_imgindex_module_path(path, name, &kver);
 
-	if (strncmp(p, "usr/", 4) == 0)
-		p += 4;
-	if (strncmp(p, "lib/modules/", 12) != 0)
-		return 0;
-	slash = strchr(p + 12, '/');
-	base = strrchr(p, '/') + 1;
-	if (!slash || base <= slash)
-		return 0;
-	*rel = slash + 1;
-	blen = strlen(base);
-	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-		size_t slen = strlen(suffixes[i]);
-
-		if (blen <= slen || strcmp(base + blen - slen, suffixes[i]) != 0)
-			continue;
-		*name = strndup(base, blen - slen);
-		if (!*name)
-			return -ENOMEM;
-		(void)rf_kmod_normalize(*name, *name);
-		return 1;
-	}
-	return 0;
+	if (r > 0) /* [usr/]lib/modules/KVER/REL */
+		*rel = path + (strncmp(path, "usr/", 4) == 0 ? 4 : 0) + strlen("lib/modules/") +
+		       strlen(kver) + 1;
+	free(kver);
+	return r;
 }
 
 /* The module's bytes as the kernel sees them: decompressed when its name says so. */
