@@ -21,6 +21,9 @@
 
 #define XZ_DICT (1u << 20) /* kbuild's `xz --lzma2=dict=1MiB`: the kernel's decoder limit */
 #define MAX_THREADS 64
+/* threads 0: one per CPU, at most this many: a zstd -19 context that compressed a 4 MB module
+ * holds about 90 MB, so a big machine must not run one per CPU. */
+#define DEFAULT_THREADS_MAX 8
 
 struct rf_zcache {
 	int dirfd;
@@ -307,12 +310,15 @@ static int by_size(const void *a, const void *b, void *jobs)
 	return i < k ? -1 : 1;
 }
 
-/* The jobs on `threads` threads (0: one per CPU); the caller's thread is one of them. */
+/* The jobs on `threads` threads (0: one per CPU, at most 8); the caller's thread is one of
+ * them. */
 static void run_pool(struct run *run, int threads)
 {
 	pthread_t tid[MAX_THREADS];
 	size_t want = threads > 0 ? (size_t)threads : (size_t)sysconf(_SC_NPROCESSORS_ONLN), started;
 
+	if (threads <= 0 && want > DEFAULT_THREADS_MAX)
+		want = DEFAULT_THREADS_MAX;
 	if (want > run->n)
 		want = run->n;
 	if (want > MAX_THREADS)

@@ -53,7 +53,7 @@ struct rf_zcache_report {
 struct rf_zcache *rf_zcache_open(const char *dir, uint64_t max_bytes);
 
 /* Compress every job as c (RF_COMP_ZSTD or RF_COMP_XZ) at level (-1: RF_MODPACK_*_LEVEL) on
- * `threads` threads (0: one per CPU). zc may be NULL (no cache). rep may be NULL. */
+ * `threads` threads (0: one per CPU, at most 8). zc may be NULL (no cache). rep may be NULL. */
 int rf_zcache_compress(struct rf_zcache *zc, enum rf_comp c, int level, struct rf_zjob *jobs,
 		       size_t n, int threads, struct rf_zcache_report *rep, struct rf_err *err);
 
