@@ -94,13 +94,23 @@ field() { # NAME: the control field's value
 	done
 }
 
-@test "deb: an update-initramfs trigger rebuilds the images; the hooks are conffiles" {
+@test "deb: an update-initramfs trigger rebuilds the images; the hooks are conffiles; purge drops the cache" {
 	grep -qx 'interest-noawait update-initramfs' "$X/DEBIAN/triggers"
 	[[ -x $X/DEBIAN/postinst ]]
 	grep -q 'triggered' "$X/DEBIAN/postinst"
 	sh -n "$X/DEBIAN/postinst"
 	# an admin's edit of a hook (or its removal, to turn it off) survives upgrades
 	diff <(sort "$X/DEBIAN/conffiles") <(printf '%s\n' /etc/kernel/postinst.d/ramforge /etc/kernel/postrm.d/ramforge)
+	# purging removes the cache of compressed modules, and only that
+	sh -n "$X/DEBIAN/postrm"
+	local r=$BATS_TEST_TMPDIR/purge
+	mkdir -p "$r/var/cache/ramforge/ab" "$r/boot"
+	: > "$r/boot/initrd.img-1"
+	sed 's|/var/cache/ramforge|'"$r"'/var/cache/ramforge|' "$X/DEBIAN/postrm" > "$BATS_TEST_TMPDIR/postrm"
+	sh "$BATS_TEST_TMPDIR/postrm" remove
+	[[ -d $r/var/cache/ramforge ]] || fail "remove dropped the cache"
+	sh "$BATS_TEST_TMPDIR/postrm" purge
+	[[ ! -e $r/var/cache/ramforge && -e $r/boot/initrd.img-1 ]] || fail "purge: $(find "$r")"
 	# md5sums covers every file
 	(cd "$X" && md5sum --quiet -c DEBIAN/md5sums)
 	[[ $(wc -l < "$X/DEBIAN/md5sums") -eq $(cd "$X" && find . -path ./DEBIAN -prune -o -type f -print | wc -l) ]]
