@@ -80,11 +80,11 @@ $(BUILD)/san/gen/%.o: $(BUILD)/gen/%.c
 # -MMD: a test that #includes an init/*.c file is rebuilt when that file changes.
 $(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(RF_CFLAGS) -Itests/unit -MMD -MP -o $@ $(filter %.c %.o,$^) $(RF_LIBS)
+	$(CC) $(CFLAGS) $(RF_CFLAGS) -Itests/unit -MMD -MP -o $@ $< $(filter %.o,$^) $(RF_LIBS)
 
 $(BUILD)/san/unit/%: tests/unit/%.c $(SAN_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SAN) $(RF_CFLAGS) -Itests/unit -MMD -MP -o $@ $(filter %.c %.o,$^) $(RF_LIBS)
+	$(CC) $(CFLAGS) $(SAN) $(RF_CFLAGS) -Itests/unit -MMD -MP -o $@ $< $(filter %.o,$^) $(RF_LIBS)
 
 # Test-only programs (tests/tools/*.c) over the library, plain and sanitized, for the CLI tests.
 TOOL_SRC := $(wildcard tests/tools/*.c)
